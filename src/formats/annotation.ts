@@ -1,0 +1,50 @@
+/** A PID found in a line and what it maps to; undefined host = unresolved. */
+export interface Pair {
+  vpid: number;
+  hostPid: number | undefined;
+}
+
+/** The key of the annotation, in the text suffix and in JSON lines alike. */
+export const ANNOTATION_KEY = 'hostpid';
+
+/**
+ * The text suffix: ` hostpid=3:16268,8:?`. One logfmt-style field, no spaces
+ * inside, so `awk`, a regex or a logfmt parser can all take it apart; `?`
+ * stands for a PID that could not be resolved.
+ */
+export function formatSuffix(pairs: readonly Pair[]): string {
+  const body = pairs.map((p) => `${p.vpid}:${p.hostPid ?? '?'}`).join(',');
+  return ` ${ANNOTATION_KEY}=${body}`;
+}
+
+/**
+ * The JSON member added to a line that is a JSON object:
+ * `,"hostpid":{"3":16268,"8":null}` (null where the text form says `?`).
+ */
+export function formatJsonMember(pairs: readonly Pair[], empty: boolean): string {
+  const body = pairs.map((p) => `"${p.vpid}":${p.hostPid ?? 'null'}`).join(',');
+  return `${empty ? '' : ','}"${ANNOTATION_KEY}":{${body}}`;
+}
+
+/**
+ * Where a JSON member goes in a line that looks like one JSON object: the
+ * offset of its closing brace, or -1 when the line is not an object. Only the
+ * shape is checked; a line that merely looks like JSON still keeps every byte.
+ */
+export function jsonInsertPoint(line: string): { at: number; empty: boolean } | undefined {
+  let first = 0;
+  while (first < line.length && isSpace(line.charCodeAt(first))) first++;
+  if (line.charCodeAt(first) !== 0x7b) return undefined;
+
+  let last = line.length - 1;
+  while (last > first && isSpace(line.charCodeAt(last))) last--;
+  if (last <= first || line.charCodeAt(last) !== 0x7d) return undefined;
+
+  let inner = last - 1;
+  while (inner > first && isSpace(line.charCodeAt(inner))) inner--;
+  return { at: last, empty: inner === first };
+}
+
+function isSpace(code: number): boolean {
+  return code === 0x20 || code === 0x09 || code === 0x0d;
+}

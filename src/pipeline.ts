@@ -1,0 +1,123 @@
+import { Transform, type Duplex, type TransformCallback } from 'node:stream';
+
+import pumpify from 'pumpify';
+
+import { annotateLine, type Insertion, type LineContext } from './annotator.js';
+import { type Block, BlockSplitter, DEFAULT_MAX_SCAN } from './lines/blocks.js';
+import { Resolver } from './resolve/resolver.js';
+import { loadRules } from './rules/load.js';
+import type { Rule } from './rules/types.js';
+import { newStats, type RunStats } from './stats.js';
+
+const CR = 0x0d;
+
+/**
+ * Writes each Block back out with annotations inserted. Lines are found with
+ * indexOf on a latin1 view of the block: latin1 maps every byte to one char,
+ * so string offsets are byte offsets and bytes that are not UTF-8 survive.
+ * Unannotated bytes are copied as slices of the input, never re-encoded.
+ */
+export class AnnotateTransform extends Transform {
+  /** Annotation of a long line whose head went by and whose end has not. */
+  private openInsertion: Insertion | undefined;
+
+  constructor(
+    private readonly ctx: LineContext,
+    private readonly maxScan = DEFAULT_MAX_SCAN,
+  ) {
+    super({ writableObjectMode: true });
+  }
+
+  override _transform(block: Block, _enc: BufferEncoding, done: TransformCallback): void {
+    const out = this.render(block);
+    if (out.length > 0) this.push(out);
+    done();
+  }
+
+  private render(block: Block): Buffer {
+    const { buf } = block;
+    const text = buf.toString('latin1');
+    const parts: Buffer[] = [];
+    let copied = 0;
+    let pos = 0;
+
+    const insert = (at: number, insertion: Insertion) => {
+      parts.push(buf.subarray(copied, at), Buffer.from(insertion.text, 'latin1'));
+      copied = at;
+    };
+
+    if (block.continues) {
+      const nl = text.indexOf('\n');
+      const end = nl === -1 ? (block.open ? -1 : buf.length) : lineEnd(buf, 0, nl);
+      if (end !== -1 && this.openInsertion !== undefined) insert(end, this.openInsertion);
+      if (end !== -1) this.openInsertion = undefined;
+      pos = nl === -1 ? buf.length : nl + 1;
+    }
+
+    while (pos < buf.length) {
+      const nl = text.indexOf('\n', pos);
+      if (nl === -1 && block.open) {
+        this.openInsertion = this.annotateHead(text, pos);
+        break;
+      }
+
+      const end = nl === -1 ? buf.length : lineEnd(buf, pos, nl);
+      const insertion = this.annotate(text, pos, end);
+      if (insertion !== undefined) insert(pos + insertion.at, insertion);
+      pos = nl === -1 ? buf.length : nl + 1;
+    }
+
+    if (parts.length === 0) return buf;
+    parts.push(buf.subarray(copied));
+    return Buffer.concat(parts);
+  }
+
+  private annotate(text: string, start: number, end: number): Insertion | undefined {
+    if (end - start <= this.maxScan) return annotateLine(text.slice(start, end), this.ctx);
+
+    this.ctx.stats.longLines++;
+    return suffixOnly(annotateLine(text.slice(start, start + this.maxScan), this.ctx));
+  }
+
+  /** A long line's annotation can only go at its end, so JSON is left as is. */
+  private annotateHead(text: string, start: number): Insertion | undefined {
+    this.ctx.stats.longLines++;
+    return suffixOnly(annotateLine(text.slice(start, start + this.maxScan), this.ctx));
+  }
+}
+
+/** Keeps a text suffix; drops a JSON member, whose place was not scanned. */
+function suffixOnly(insertion: Insertion | undefined): Insertion | undefined {
+  return insertion?.text.startsWith(' ') ? insertion : undefined;
+}
+
+/** Offset where the line's content ends: before a CR that precedes the LF. */
+function lineEnd(buf: Buffer, start: number, nl: number): number {
+  return nl > start && buf[nl - 1] === CR ? nl - 1 : nl;
+}
+
+export interface AnnotatorOptions {
+  /** Inode of the pid namespace whose PIDs the log names. */
+  ns: number;
+  rules?: readonly Rule[];
+  resolver?: Resolver;
+  /** Used to build a resolver when none is given; default /proc. */
+  procRoot?: string;
+  /** Bytes of each line the rules look at (default 64 KiB). */
+  maxScan?: number;
+  stats?: RunStats;
+}
+
+/** The whole pipeline as one Duplex: bytes in, annotated bytes out. */
+export function createAnnotator(options: AnnotatorOptions): Duplex & { stats: RunStats } {
+  const maxScan = options.maxScan ?? DEFAULT_MAX_SCAN;
+  const ctx: LineContext = {
+    rules: options.rules ?? loadRules(),
+    resolver: options.resolver ?? new Resolver({ procRoot: options.procRoot ?? '/proc' }),
+    ns: options.ns,
+    stats: options.stats ?? newStats(),
+  };
+
+  const duplex = new pumpify(new BlockSplitter(maxScan), new AnnotateTransform(ctx, maxScan));
+  return Object.assign(duplex, { stats: ctx.stats });
+}

@@ -1,0 +1,95 @@
+import type { ReadFailure } from '../proc/read.js';
+import { ProcfsSource, type ProcessSource } from './source.js';
+import { ProcessTable, type Task } from './table.js';
+
+/** Why a PID got `?`: counted in the summary under these names. */
+export type Unresolved = 'not-found' | 'unreadable' | 'unknown-namespace';
+
+export type Resolution =
+  | { ok: true; hostPid: number; task: Task }
+  | { ok: false; reason: Unresolved };
+
+export interface ResolverOptions {
+  /** Mount point of the procfs to read; ignored when `source` is given. */
+  procRoot?: string;
+  source?: ProcessSource;
+  /** A miss rescans at most this often, so unknown PIDs cannot flood /proc. */
+  minRescanMs?: number;
+  /** How long an exited process still answers for its PID. */
+  rememberMs?: number;
+  /** Told once per cause when processes could not be read. */
+  onUnreadable?: (count: number, sample: { reason: ReadFailure; path: string }) => void;
+  now?: () => number;
+}
+
+export interface ResolverStats {
+  scans: number;
+  lookups: number;
+  misses: number;
+}
+
+/**
+ * Maps a PID as a namespace sees it to the PID the procfs root shows (the
+ * host PID when that is the host's /proc). Answers come from an index per
+ * namespace inode; a miss rescans the source, at most every minRescanMs.
+ */
+export class Resolver {
+  readonly table: ProcessTable;
+  readonly stats: ResolverStats = { scans: 0, lookups: 0, misses: 0 };
+  private readonly minRescanMs: number;
+  private readonly now: () => number;
+  private readonly onUnreadable: ResolverOptions['onUnreadable'];
+  private lastScan = Number.NEGATIVE_INFINITY;
+  private warnedUnreadable = false;
+
+  constructor(options: ResolverOptions = {}) {
+    const source = options.source ?? new ProcfsSource(options.procRoot ?? '/proc');
+    this.table = new ProcessTable(source, options.rememberMs);
+    this.minRescanMs = options.minRescanMs ?? 250;
+    this.now = options.now ?? Date.now;
+    this.onUnreadable = options.onUnreadable;
+  }
+
+  /** Scans now, whatever the rate limit says. */
+  refresh(): void {
+    const now = this.now();
+    this.table.scan(now);
+    this.lastScan = now;
+    this.stats.scans++;
+
+    const sample = this.table.unreadableSample();
+    if (sample !== undefined && !this.warnedUnreadable && this.onUnreadable !== undefined) {
+      this.warnedUnreadable = true;
+      this.onUnreadable(this.table.unreadableCount(), sample);
+    }
+  }
+
+  /** The host PID of PID `vpid` in pid namespace `ns`. */
+  resolve(ns: number, vpid: number): Resolution {
+    this.stats.lookups++;
+    if (!this.table.hasScanned) this.refresh();
+
+    const hit = this.table.lookup(ns, vpid);
+    if (hit !== undefined) return { ok: true, hostPid: hit.info.pid, task: hit };
+
+    this.stats.misses++;
+    if (this.now() - this.lastScan >= this.minRescanMs) {
+      this.refresh();
+      const retry = this.table.lookup(ns, vpid);
+      if (retry !== undefined) return { ok: true, hostPid: retry.info.pid, task: retry };
+    }
+
+    return { ok: false, reason: this.missReason(ns) };
+  }
+
+  /** True when some process of the source lives in (or below) namespace `ns`. */
+  knowsNamespace(ns: number): boolean {
+    if (!this.table.hasScanned) this.refresh();
+    return this.table.knowsNamespace(ns);
+  }
+
+  private missReason(ns: number): Unresolved {
+    if (!this.table.knowsNamespace(ns)) return 'unknown-namespace';
+    return this.table.unreadableCount() > 0 ? 'unreadable' : 'not-found';
+  }
+}

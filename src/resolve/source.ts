@@ -1,0 +1,60 @@
+import { HostpidError, errnoCode } from '../errors.js';
+import { listPids, type ProcessInfo, readProcess, type ReadFailure } from '../proc/read.js';
+
+/** What one scan found compared with the PIDs the caller already knows. */
+export interface ScanDelta {
+  added: ProcessInfo[];
+  /** Known PIDs that are no longer there. */
+  gone: number[];
+  /** PIDs seen but not readable this time, by reason. */
+  failed: Map<number, { reason: ReadFailure; path: string }>;
+}
+
+/**
+ * Where processes come from: a live procfs mount, or (for old logs) a
+ * recorded table. A source reports changes against what the caller knows, so
+ * a rescan reads only processes it has not seen before.
+ */
+export interface ProcessSource {
+  readonly description: string;
+  scan(known: ReadonlySet<number>): ScanDelta;
+}
+
+/** Processes of a procfs mount, read with synchronous calls: see README. */
+export class ProcfsSource implements ProcessSource {
+  readonly description: string;
+
+  constructor(readonly procRoot: string) {
+    this.description = `procfs at ${procRoot}`;
+  }
+
+  scan(known: ReadonlySet<number>): ScanDelta {
+    const present = this.list();
+    const delta: ScanDelta = { added: [], gone: [], failed: new Map() };
+
+    for (const pid of present) {
+      if (known.has(pid)) continue;
+
+      const read = readProcess(this.procRoot, pid);
+      if (read.ok) delta.added.push(read.process);
+      else if (read.reason !== 'gone') delta.failed.set(pid, read);
+    }
+
+    const seen = new Set(present);
+    for (const pid of known) if (!seen.has(pid)) delta.gone.push(pid);
+
+    return delta;
+  }
+
+  private list(): number[] {
+    try {
+      return listPids(this.procRoot);
+    } catch (err) {
+      throw new HostpidError(
+        `cannot list processes in ${this.procRoot} (${errnoCode(err) ?? String(err)}): ` +
+          'give --proc the mount point of a procfs',
+        { cause: err },
+      );
+    }
+  }
+}

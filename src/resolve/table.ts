@@ -1,0 +1,272 @@
+import type { ProcessInfo, ReadFailure } from '../proc/read.js';
+import type { ProcessSource } from './source.js';
+
+/**
+ * A process as the table keeps it. `ancestry[k]` is the inode of the pid
+ * namespace at level k that holds the process (its own namespace at its own
+ * level); undefined where the PPid chain could not tell. Namespaces of a
+ * process never change, so ancestry is worked out once, while its parents
+ * are still there to ask.
+ */
+export interface Task {
+  readonly info: ProcessInfo;
+  readonly level: number;
+  readonly ancestry: ReadonlyArray<number | undefined>;
+  /** Milliseconds since the epoch when a scan first missed it. */
+  exitedAt?: number;
+}
+
+export interface ScanStats {
+  added: number;
+  gone: number;
+  unreadable: number;
+}
+
+/**
+ * The processes of one source, with their namespace ancestry and, for every
+ * namespace someone asked about, an index from the PID at that namespace's
+ * level to the task. Exited tasks stay indexed for `rememberMs` so a line
+ * about a process that just died still resolves, unless a newer process took
+ * its PID.
+ */
+export class ProcessTable {
+  private readonly tasks = new Map<number, Task>();
+  private readonly unreadable = new Map<number, { reason: ReadFailure; path: string }>();
+  private readonly exited = new Map<number, Task>();
+  private readonly nsAncestry = new Map<number, Array<number | undefined>>();
+  private readonly indexes = new Map<number, Map<number, Task>>();
+  private scanned = false;
+
+  constructor(
+    private readonly source: ProcessSource,
+    private readonly rememberMs = 60_000,
+  ) {}
+
+  get description(): string {
+    return this.source.description;
+  }
+
+  /** Reads what changed since the last scan and updates every built index. */
+  scan(now = Date.now()): ScanStats {
+    const known = new Set([...this.tasks.keys(), ...this.unreadable.keys()]);
+    const delta = this.source.scan(known);
+    const byPid = new Map(delta.added.map((info) => [info.pid, info]));
+
+    for (const pid of delta.gone) this.forget(pid, now);
+    for (const [pid, failure] of delta.failed) this.unreadable.set(pid, failure);
+    for (const info of delta.added) this.admit(info, byPid);
+    this.expire(now);
+    this.scanned = true;
+
+    return { added: delta.added.length, gone: delta.gone.length, unreadable: delta.failed.size };
+  }
+
+  get hasScanned(): boolean {
+    return this.scanned;
+  }
+
+  get(pid: number): Task | undefined {
+    return this.tasks.get(pid) ?? this.exited.get(pid);
+  }
+
+  /** Live tasks, in no particular order. */
+  live(): IterableIterator<Task> {
+    return this.tasks.values();
+  }
+
+  unreadableCount(): number {
+    return this.unreadable.size;
+  }
+
+  unreadableSample(): { reason: ReadFailure; path: string } | undefined {
+    return this.unreadable.values().next().value;
+  }
+
+  /** The task with PID `vpid` in namespace `ns`, live or recently exited. */
+  lookup(ns: number, vpid: number): Task | undefined {
+    return this.index(ns)?.get(vpid);
+  }
+
+  /** Level of a namespace, from any task that lives in it. */
+  levelOf(ns: number): number | undefined {
+    return this.nsAncestry.get(ns)?.length === undefined
+      ? undefined
+      : (this.nsAncestry.get(ns)?.length ?? 0) - 1;
+  }
+
+  /** The namespaces at each level that hold namespace `ns`, outermost first. */
+  ancestryOf(ns: number): ReadonlyArray<number | undefined> | undefined {
+    return this.nsAncestry.get(ns);
+  }
+
+  knowsNamespace(ns: number): boolean {
+    return this.nsAncestry.has(ns);
+  }
+
+  namespaces(): IterableIterator<number> {
+    return this.nsAncestry.keys();
+  }
+
+  indexCount(): number {
+    return this.indexes.size;
+  }
+
+  private index(ns: number): Map<number, Task> | undefined {
+    const built = this.indexes.get(ns);
+    if (built !== undefined) return built;
+
+    const level = this.levelOf(ns);
+    if (level === undefined) return undefined;
+
+    const index = new Map<number, Task>();
+    for (const task of [...this.exited.values(), ...this.tasks.values()]) {
+      if (task.ancestry[level] === ns) place(index, task.info.nsPid[level], task);
+    }
+    this.indexes.set(ns, index);
+    return index;
+  }
+
+  private admit(info: ProcessInfo, fresh: ReadonlyMap<number, ProcessInfo>): Task {
+    const existing = this.tasks.get(info.pid);
+    if (existing !== undefined && existing.info === info) return existing;
+
+    const task = { info, level: info.nsPid.length - 1, ancestry: this.ancestryFor(info, fresh) };
+    const previous = this.exited.get(info.pid);
+    if (previous !== undefined) this.purge(previous);
+    this.tasks.set(info.pid, task);
+    this.learnNamespace(task);
+
+    for (let level = 0; level <= task.level; level++) {
+      const ns = task.ancestry[level];
+      const index = ns === undefined ? undefined : this.indexes.get(ns);
+      if (index !== undefined) place(index, info.nsPid[level], task);
+    }
+
+    return task;
+  }
+
+  /**
+   * Walks the PPid chain to the first ancestor at a lower level: its
+   * namespaces are ours from its level up. Levels the chain skipped come from
+   * other tasks of our namespace, or stay unknown.
+   */
+  private ancestryFor(
+    info: ProcessInfo,
+    fresh: ReadonlyMap<number, ProcessInfo>,
+  ): Array<number | undefined> {
+    const level = info.nsPid.length - 1;
+    const ancestry: Array<number | undefined> = new Array(level + 1).fill(undefined);
+    ancestry[level] = info.pidNs;
+
+    const outer = this.firstOuterAncestor(info, fresh);
+    if (outer !== undefined) {
+      for (let k = 0; k <= outer.level; k++) ancestry[k] = outer.ancestry[k];
+    }
+
+    const known = this.nsAncestry.get(info.pidNs);
+    for (let k = 0; k < level; k++) ancestry[k] ??= known?.[k];
+
+    return ancestry;
+  }
+
+  private firstOuterAncestor(
+    info: ProcessInfo,
+    fresh: ReadonlyMap<number, ProcessInfo>,
+  ): Task | undefined {
+    const level = info.nsPid.length - 1;
+    const visited = new Set<number>([info.pid]);
+    let ppid = info.ppid;
+
+    while (ppid > 0 && !visited.has(ppid)) {
+      visited.add(ppid);
+      const parent = this.tasks.get(ppid)
+        ?? (fresh.has(ppid) ? this.admit(fresh.get(ppid) as ProcessInfo, fresh) : undefined);
+      if (parent === undefined) return undefined;
+      if (parent.level < level) return parent;
+
+      ppid = parent.info.ppid;
+    }
+
+    return undefined;
+  }
+
+  /** Keeps, per namespace, the most complete ancestry any of its tasks knew. */
+  private learnNamespace(task: Task): void {
+    const ns = task.info.pidNs;
+    const known = this.nsAncestry.get(ns);
+    if (known === undefined) {
+      this.nsAncestry.set(ns, [...task.ancestry]);
+      return;
+    }
+
+    for (let k = 0; k < known.length; k++) known[k] ??= task.ancestry[k];
+  }
+
+  private forget(pid: number, now: number): void {
+    this.unreadable.delete(pid);
+    const task = this.tasks.get(pid);
+    if (task === undefined) return;
+
+    this.tasks.delete(pid);
+    task.exitedAt = now;
+    this.exited.set(pid, task);
+  }
+
+  /** Drops exited tasks older than rememberMs, and namespaces left empty. */
+  private expire(now: number): void {
+    for (const task of this.exited.values()) {
+      if (now - (task.exitedAt ?? now) < this.rememberMs) continue;
+
+      this.purge(task);
+    }
+
+    this.dropEmptyNamespaces();
+  }
+
+  /** Removes an exited task from the table and from every index. */
+  private purge(task: Task): void {
+    this.exited.delete(task.info.pid);
+
+    for (let level = 0; level <= task.level; level++) {
+      const ns = task.ancestry[level];
+      const index = ns === undefined ? undefined : this.indexes.get(ns);
+      const vpid = task.info.nsPid[level];
+      if (index !== undefined && vpid !== undefined && index.get(vpid) === task) {
+        index.delete(vpid);
+      }
+    }
+  }
+
+  private dropEmptyNamespaces(): void {
+    const inUse = new Set<number>();
+    for (const task of [...this.tasks.values(), ...this.exited.values()]) {
+      for (const ns of task.ancestry) if (ns !== undefined) inUse.add(ns);
+    }
+
+    for (const ns of this.nsAncestry.keys()) {
+      if (inUse.has(ns)) continue;
+      this.nsAncestry.delete(ns);
+      this.indexes.delete(ns);
+    }
+  }
+}
+
+/** A live task wins over an exited one; among equals the newer start wins. */
+function place(index: Map<number, Task>, vpid: number | undefined, task: Task): void {
+  if (vpid === undefined) return;
+
+  const current = index.get(vpid);
+  if (current === undefined || current === task) {
+    index.set(vpid, task);
+    return;
+  }
+
+  const currentLive = current.exitedAt === undefined;
+  const taskLive = task.exitedAt === undefined;
+  if (currentLive && !taskLive) return;
+  if (taskLive && !currentLive) {
+    index.set(vpid, task);
+    return;
+  }
+  if (task.info.startTime >= current.info.startTime) index.set(vpid, task);
+}

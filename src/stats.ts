@@ -1,0 +1,24 @@
+import type { Unresolved } from './resolve/resolver.js';
+
+/** Counts of one run, logged as its summary and exposed to embedders. */
+export interface RunStats {
+  lines: number;
+  linesWithPids: number;
+  /** Distinct PIDs per line, added up over lines. */
+  pids: number;
+  resolved: number;
+  unresolved: Record<Unresolved, number>;
+  /** Lines longer than the scan limit, matched on their head only. */
+  longLines: number;
+}
+
+export function newStats(): RunStats {
+  return {
+    lines: 0,
+    linesWithPids: 0,
+    pids: 0,
+    resolved: 0,
+    unresolved: { 'not-found': 0, unreadable: 0, 'unknown-namespace': 0 },
+    longLines: 0,
+  };
+}
