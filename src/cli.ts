@@ -1,10 +1,14 @@
 import { readFileSync } from 'node:fs';
 
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
 
-import { runAnnotate } from './commands/annotate.js';
+import { registerAnnotate } from './commands/annotate.js';
+import type { CliContext, RegisterCommand } from './commands/context.js';
+import { registerLookup } from './commands/lookup.js';
+import { registerRules } from './commands/rules.js';
+import { registerTree } from './commands/tree.js';
 import { errnoCode, HostpidError } from './errors.js';
-import { createLogger, type Logger } from './log.js';
+import { createLogger, type LogFormat, type Logger } from './log.js';
 
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
@@ -14,83 +18,52 @@ const VERSION = (JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ) as { version: string }).version;
 
-interface Common {
-  proc: string;
-  'log-level': string;
-}
+const COMMANDS: RegisterCommand[] = [registerAnnotate, registerLookup, registerTree, registerRules];
 
-function targetOptions<T>(y: Argv<T>) {
-  return y
-    .option('container', {
-      type: 'string',
-      describe: 'container id, or a prefix of at least 12 hex digits',
-    })
-    .option('pid', {
-      type: 'number',
-      describe: 'host PID of any process in the container (docker inspect -f {{.State.Pid}})',
-    })
-    .option('pidns', { type: 'string', describe: 'pid namespace: 4026532388 or pid:[4026532388]' })
-    .group(['container', 'pid', 'pidns'], 'Whose PIDs the log holds (give one):');
-}
-
-function buildParser(argv: string[], log: () => Logger) {
-  return yargs(argv)
+function buildParser(argv: string[], ctx: CliContext) {
+  const parser = yargs(argv)
     .scriptName('hostpid')
-    .usage('$0 [annotate] [FILE...]\n\n' +
-      'Adds the host PID to every PID that container log lines name.\n' +
-      'Reads FILEs in order, or stdin; writes every line to stdout, in order,\n' +
-      'with " hostpid=VPID:HOSTPID,..." appended (a "hostpid" member for JSON lines).')
+    .usage('$0 [annotate] [FILE...]')
+    .epilog(
+      [
+        'Reads FILEs in order, or stdin, and writes every line to stdout in order.',
+        'Lines that name PIDs get " hostpid=VPID:HOSTPID,..." (HOSTPID "?" when unresolved);',
+        'JSON object lines get a "hostpid" member instead.',
+        'Exit codes: 0 done, 1 runtime failure, 2 bad usage or configuration.',
+      ].join('\n'),
+    )
     .option('proc', { type: 'string', default: '/proc', describe: 'procfs mount to read' })
     .option('log-level', {
       type: 'string',
       default: 'info',
       choices: ['fatal', 'error', 'warn', 'info', 'debug', 'silent'],
-      describe: 'stderr diagnostics (pino JSON); info logs the end-of-run summary',
+      describe: 'stderr diagnostics; info logs the end-of-run summary',
     })
-    .command(['annotate [files..]', '$0 [files..]'], 'annotate log lines (the default)',
-      (y) => targetOptions(y)
-        .positional('files', { type: 'string', array: true, describe: 'log files; none: stdin' })
-        .option('rules', {
-          type: 'string',
-          array: true,
-          describe: 'rule file or directory, repeatable; replaces the shipped rules',
-        })
-        .option('max-scan', {
-          type: 'number',
-          describe: 'bytes of a line the rules look at; longer lines pass through whole',
-          default: 64 * 1024,
-        }),
-      async (args) => {
-        await runAnnotate({
-          files: (args.files as string[] | undefined) ?? [],
-          procRoot: (args as unknown as Common).proc,
-          ...(args.rules === undefined ? {} : { rulePaths: args.rules }),
-          maxScan: args['max-scan'],
-          ...(args.pid === undefined ? {} : { pid: args.pid }),
-          ...(args.pidns === undefined ? {} : { pidns: args.pidns }),
-          ...(args.container === undefined ? {} : { container: args.container }),
-          input: process.stdin,
-          output: process.stdout,
-          log: log(),
-        });
-      })
+    .option('log-format', {
+      choices: ['json', 'pretty'],
+      describe: 'stderr as pino JSON lines, or one readable line each (default on a terminal)',
+    })
     .strict()
     .version(VERSION)
     .help()
-    .wrap(Math.min(100, process.stdout.columns ?? 100))
+    .wrap(null)
     .exitProcess(false)
     .fail((message, err) => {
       throw err ?? new HostpidError(message, { usage: true });
     });
+
+  return COMMANDS.reduce((y, register) => register(y, ctx), parser);
 }
 
 /** Runs hostpid with `argv` and returns the exit code; never calls exit. */
 export async function main(argv: string[]): Promise<number> {
   let logger: Logger | undefined;
-  const log = () => (logger ??= createLogger(levelOf(argv)));
+  const log = () => (logger ??= createLogger(flagValue(argv, 'log-level') ?? 'info',
+    flagValue(argv, 'log-format') as LogFormat | undefined));
 
   try {
-    await buildParser(argv, log).parseAsync();
+    const ctx: CliContext = { stdin: process.stdin, stdout: process.stdout, log };
+    await buildParser(argv, ctx).parseAsync();
     return EXIT_OK;
   } catch (err) {
     return exitCodeFor(err, log());
@@ -110,10 +83,11 @@ function exitCodeFor(err: unknown, log: Logger): number {
   return EXIT_FAILURE;
 }
 
-function levelOf(argv: string[]): string {
-  const at = argv.findIndex((a) => a === '--log-level' || a.startsWith('--log-level='));
-  if (at === -1) return 'info';
+/** Reads a flag before yargs does: the logger must exist to report parse errors. */
+function flagValue(argv: string[], name: string): string | undefined {
+  const at = argv.findIndex((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+  if (at === -1) return undefined;
 
   const arg = argv[at] ?? '';
-  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1] ?? 'info';
+  return arg.includes('=') ? arg.slice(arg.indexOf('=') + 1) : argv[at + 1];
 }

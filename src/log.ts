@@ -1,14 +1,27 @@
 import pino, { type Logger } from 'pino';
+import pretty from 'pino-pretty';
+
+export type LogFormat = 'json' | 'pretty';
 
 /**
  * Diagnostics go to stderr, synchronously, so the summary and a fatal error
- * are on the terminal before the process exits; stdout carries data only.
+ * are out before the process exits; stdout carries data only. A person at a
+ * terminal gets one readable line per message, a log collector gets JSON.
  */
-export function createLogger(level = 'info'): Logger {
-  return pino(
-    { name: 'hostpid', level, base: null, timestamp: pino.stdTimeFunctions.isoTime },
-    pino.destination({ fd: 2, sync: true }),
-  );
+export function createLogger(level = 'info', format?: LogFormat): Logger {
+  const options = { name: 'hostpid', level, base: null, timestamp: pino.stdTimeFunctions.isoTime };
+  const chosen = format ?? (process.stderr.isTTY ? 'pretty' : 'json');
+  if (chosen === 'json') return pino(options, pino.destination({ fd: 2, sync: true }));
+
+  const stream = pretty({
+    destination: 2,
+    sync: true,
+    ignore: 'time,name',
+    singleLine: true,
+    colorize: process.stderr.isTTY,
+    messageFormat: 'hostpid: {msg}',
+  });
+  return pino(options, stream);
 }
 
 export type { Logger };

@@ -1,5 +1,7 @@
 import { accessSync, constants, createReadStream, statSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+
+import type { Argv } from 'yargs';
 import { pipeline } from 'node:stream/promises';
 
 import { errnoCode, usageError } from '../errors.js';
@@ -9,6 +11,7 @@ import { Resolver } from '../resolve/resolver.js';
 import { findTarget, type TargetSpec } from '../resolve/target.js';
 import { loadRules } from '../rules/load.js';
 import { newStats, type RunStats } from '../stats.js';
+import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
 export interface AnnotateOptions extends TargetSpec {
   files: string[];
@@ -65,4 +68,34 @@ function checkFiles(files: readonly string[]): void {
         'give files to read, or none to read stdin');
     }
   }
+}
+
+/** `hostpid [annotate] [FILE...]`, the default command. */
+export function registerAnnotate<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
+  return y.command(['annotate [files..]', '$0 [files..]'], 'annotate log lines (the default)',
+    (sub) => targetOptions(sub)
+      .positional('files', { type: 'string', array: true, describe: 'log files; none: stdin' })
+      .option('rules', {
+        type: 'string',
+        array: true,
+        describe: 'rule file or directory, repeatable; replaces the shipped rules',
+      })
+      .option('max-scan', {
+        type: 'number',
+        default: 64 * 1024,
+        describe: 'bytes of each line the rules look at; the rest passes through unread',
+      }),
+    async (args) => {
+      const common = args as unknown as CommonArgs;
+      await runAnnotate({
+        files: (args.files as string[] | undefined) ?? [],
+        procRoot: common.proc,
+        maxScan: args['max-scan'],
+        ...defined({ rulePaths: args.rules, pid: args.pid, pidns: args.pidns,
+          container: args.container }),
+        input: ctx.stdin,
+        output: ctx.stdout,
+        log: ctx.log(),
+      });
+    });
 }
