@@ -75,20 +75,21 @@ export class AnnotateTransform extends Transform {
   private annotate(text: string, start: number, end: number): Insertion | undefined {
     if (end - start <= this.maxScan) return annotateLine(text.slice(start, end), this.ctx);
 
-    this.ctx.stats.longLines++;
-    return suffixOnly(annotateLine(text.slice(start, start + this.maxScan), this.ctx));
+    const head = this.annotateHead(text, start);
+    return head === undefined ? undefined : { at: end - start, text: head.text };
   }
 
-  /** A long line's annotation can only go at its end, so JSON is left as is. */
+  /**
+   * Matches the first maxScan bytes of a long line. Its annotation can only
+   * go at the end, which would break a JSON object, so those are left as is.
+   */
   private annotateHead(text: string, start: number): Insertion | undefined {
     this.ctx.stats.longLines++;
-    return suffixOnly(annotateLine(text.slice(start, start + this.maxScan), this.ctx));
-  }
-}
+    const head = text.slice(start, start + this.maxScan);
+    if (head.trimStart().startsWith('{')) return undefined;
 
-/** Keeps a text suffix; drops a JSON member, whose place was not scanned. */
-function suffixOnly(insertion: Insertion | undefined): Insertion | undefined {
-  return insertion?.text.startsWith(' ') ? insertion : undefined;
+    return annotateLine(head, this.ctx);
+  }
 }
 
 /** Offset where the line's content ends: before a CR that precedes the LF. */
