@@ -7,6 +7,7 @@ import { pipeline } from 'node:stream/promises';
 import { errnoCode, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import { createAnnotator } from '../pipeline.js';
+import { checkProcRoot } from '../proc/root.js';
 import { Resolver } from '../resolve/resolver.js';
 import { findTarget, type TargetSpec } from '../resolve/target.js';
 import { loadRules } from '../rules/load.js';
@@ -30,6 +31,7 @@ export interface AnnotateOptions extends TargetSpec {
  */
 export async function runAnnotate(options: AnnotateOptions): Promise<RunStats> {
   const { log, output } = options;
+  checkProcRoot(options.procRoot);
   const rules = loadRules(options.rulePaths);
   const resolver = new Resolver({
     procRoot: options.procRoot,
