@@ -25,7 +25,23 @@ export interface LineContext {
  */
 export function annotateLine(line: string, ctx: LineContext): Insertion | undefined {
   ctx.stats.lines++;
-  const found = findAll(line, ctx.rules);
+  const pairs = findPairs(line, ctx);
+  if (pairs === undefined) return undefined;
+
+  const json = jsonInsertPoint(line);
+  return json === undefined
+    ? { at: line.length, text: formatSuffix(pairs) }
+    : { at: json.at, text: formatJsonMember(pairs, json.empty) };
+}
+
+/**
+ * The distinct PIDs of a message and their host PIDs, in order of first
+ * appearance, or undefined when it names none. Counts them in ctx.stats;
+ * input formats that carry the message inside a record (Docker json-file,
+ * CRI) call this on the message and write the pairs back their own way.
+ */
+export function findPairs(message: string, ctx: LineContext): Pair[] | undefined {
+  const found = findAll(message, ctx.rules);
   if (found.length === 0) return undefined;
 
   const pairs: Pair[] = [];
@@ -40,10 +56,7 @@ export function annotateLine(line: string, ctx: LineContext): Insertion | undefi
 
   ctx.stats.linesWithPids++;
   ctx.stats.pids += pairs.length;
-  const json = jsonInsertPoint(line);
-  return json === undefined
-    ? { at: line.length, text: formatSuffix(pairs) }
-    : { at: json.at, text: formatJsonMember(pairs, json.empty) };
+  return pairs;
 }
 
 function resolveOne(vpid: number, ctx: LineContext): number | undefined {
