@@ -1,8 +1,112 @@
+import type { Writable } from 'node:stream';
+
 import type { Argv } from 'yargs';
 
-import type { CliContext } from './context.js';
+import type { Logger } from '../log.js';
+import { formatNs } from '../proc/nslink.js';
+import {
+  describeContainer,
+  formatTable,
+  type Hierarchy,
+  type PidNamespace,
+  readHierarchy,
+} from '../resolve/hierarchy.js';
+import { warnBlind } from '../resolve/visibility.js';
+import type { CliContext, CommonArgs } from './context.js';
 
-/** `hostpid tree`: not built yet; see the README for what exists. */
-export function registerTree<T>(y: Argv<T>, _ctx: CliContext): Argv<T> {
-  return y;
+export type TreeFormat = 'tree' | 'table' | 'json';
+
+export interface TreeOptions {
+  procRoot: string;
+  format: TreeFormat;
+  output: Writable;
+  log: Logger;
+}
+
+/** Reads the namespace tree of a procfs and prints it in one format. */
+export function runTree(options: TreeOptions): Hierarchy {
+  const hierarchy = readHierarchy(options.procRoot);
+  warnBlind(options.log, options.procRoot, hierarchy);
+
+  const render = { tree: renderTree, table: formatTable, json: renderJson }[options.format];
+  options.output.write(render(hierarchy, options.procRoot));
+  return hierarchy;
+}
+
+/** Box-drawn tree, children under their parent, sorted by init PID. */
+export function renderTree(hierarchy: Hierarchy): string {
+  const lines = [describeNamespace(hierarchy.root)];
+  drawChildren(hierarchy.root.children, '', lines);
+
+  const orphans = hierarchy.below.filter((ns) => ns.parent === undefined);
+  if (orphans.length > 0) {
+    lines.push('parent namespace unknown (the PPid chain skips a level, or was unreadable):');
+    drawChildren(orphans, '', lines);
+  }
+
+  return `${lines.join('\n')}\n`;
+}
+
+function drawChildren(children: readonly PidNamespace[], indent: string, lines: string[]): void {
+  for (const [i, ns] of children.entries()) {
+    const last = i === children.length - 1;
+    lines.push(`${indent}${last ? '└── ' : '├── '}${describeNamespace(ns)}`);
+    drawChildren(ns.children, `${indent}${last ? '    ' : '│   '}`, lines);
+  }
+}
+
+const COMMAND_WIDTH = 40;
+
+function describeNamespace(ns: PidNamespace): string {
+  const command = ns.initCmdline ?? ns.initComm;
+  const shown = command.length > COMMAND_WIDTH ? `${command.slice(0, COMMAND_WIDTH - 1)}…` : command;
+  const parts = [
+    ns.ns === undefined ? 'pid:[?]' : formatNs(ns.ns),
+    `level ${ns.level}`,
+    `init ${ns.initPid} (${shown})`,
+    `${ns.processes} ${ns.processes === 1 ? 'process' : 'processes'}`,
+  ];
+  const container = describeContainer(ns.container);
+  if (container !== undefined) parts.push(container);
+
+  return parts.join('  ');
+}
+
+/** The same data for programs: a flat list, each namespace naming its parent. */
+export function renderJson(hierarchy: Hierarchy, procRoot: string): string {
+  const namespaces = [hierarchy.root, ...hierarchy.below].map((ns) => ({
+    ns: ns.ns ?? null,
+    level: ns.level,
+    initPid: ns.initPid,
+    initComm: ns.initComm,
+    initCmdline: ns.initCmdline ?? null,
+    parentNs: ns.parent === undefined ? null : (ns.parent.ns ?? null),
+    parentInitPid: ns.parent?.initPid ?? null,
+    processes: ns.processes,
+    container: ns.container ?? null,
+  }));
+  const body = { procRoot, namespaces, unplaced: hierarchy.unplaced,
+    deniedNamespaceLinks: hierarchy.denied.count };
+  return `${JSON.stringify(body, null, 2)}\n`;
+}
+
+/** `hostpid tree`: the pid namespace hierarchy of a procfs. */
+export function registerTree<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
+  return y.command('tree', 'show the pid namespace hierarchy (tree, table or json)',
+    (sub) => sub.option('format', {
+      choices: ['tree', 'table', 'json'] as const,
+      describe: 'tree draws it (default on a terminal); table is the seed\'s ' +
+        '"<init_PID> <parent_of_init_PID> <level>" per namespace below the root ' +
+        '(default when stdout is not a terminal); json for programs',
+    }),
+    (args) => {
+      const common = args as unknown as CommonArgs;
+      const tty = (ctx.stdout as Writable & { isTTY?: boolean }).isTTY === true;
+      runTree({
+        procRoot: common.proc,
+        format: args.format ?? (tty ? 'tree' : 'table'),
+        output: ctx.stdout,
+        log: ctx.log(),
+      });
+    });
 }

@@ -128,3 +128,63 @@ function failure(path: string, err: unknown): Failure {
 function malformed(path: string): Failure {
   return { ok: false, reason: 'malformed', path };
 }
+
+/**
+ * A process as far as an unprivileged reader can see it: status and stat are
+ * world-readable (unless /proc is mounted with hidepid=), but the ns/pid link
+ * needs ptrace-read access, so `pidNs` is undefined when it was denied.
+ */
+export interface PartialProcess extends Omit<ProcessInfo, 'pidNs'> {
+  pidNs: number | undefined;
+  /** Why pidNs is missing: the link that could not be read. */
+  nsDenied?: { path: string; code?: string };
+}
+
+export type PartialRead = { ok: true; process: PartialProcess } | Failure;
+
+/** Like readProcess, but a denied ns/pid link leaves pidNs undefined. */
+export function readProcessPartial(procRoot: string, pid: number): PartialRead {
+  const full = readProcess(procRoot, pid);
+  if (full.ok) return full;
+  if (full.reason !== 'denied' || !full.path.endsWith(join('ns', 'pid'))) return full;
+
+  const dir = join(procRoot, String(pid));
+  const status = readText(join(dir, 'status'));
+  if (typeof status !== 'string') return status;
+  const parsed = parseStatus(status);
+  if (parsed === undefined) return malformed(join(dir, 'status'));
+
+  const stat = readText(join(dir, 'stat'));
+  const startTime = typeof stat === 'string' ? parseStartTime(stat) : undefined;
+  const nsDenied = full.code === undefined ? { path: full.path } : { path: full.path,
+    code: full.code };
+  const process = { pid, ppid: parsed.ppid, nsPid: parsed.nsPid, pidNs: undefined,
+    startTime: startTime ?? 0, comm: parsed.name, nsDenied };
+  return { ok: true, process };
+}
+
+/** One thread as /proc/PID/task/TID/status shows it. */
+export interface ThreadInfo {
+  tid: number;
+  /** The process it belongs to (Tgid), in the procfs root's numbering. */
+  tgid: number;
+  /** The thread id at every level, outermost first. */
+  nsTid: number[];
+  comm: string;
+}
+
+export type ThreadRead = { ok: true; thread: ThreadInfo } | Failure;
+
+/**
+ * Reads one thread. `pid` may be the tid itself: the kernel answers
+ * /proc/TID/... for any thread although readdir lists thread group leaders only.
+ */
+export function readThread(procRoot: string, pid: number, tid: number): ThreadRead {
+  const path = join(procRoot, String(pid), 'task', String(tid), 'status');
+  const text = readText(path);
+  if (typeof text !== 'string') return text;
+
+  const parsed = parseStatus(text);
+  if (parsed === undefined) return malformed(path);
+  return { ok: true, thread: { tid, tgid: parsed.tgid, nsTid: parsed.nsPid, comm: parsed.name } };
+}
