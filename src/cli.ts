@@ -5,7 +5,9 @@ import yargs from 'yargs';
 import { registerAnnotate } from './commands/annotate.js';
 import type { CliContext, RegisterCommand } from './commands/context.js';
 import { registerLookup } from './commands/lookup.js';
+import { registerRecord } from './commands/record.js';
 import { registerRules } from './commands/rules.js';
+import { registerSnapshot } from './commands/snapshot.js';
 import { registerTree } from './commands/tree.js';
 import { errnoCode, HostpidError } from './errors.js';
 import { createLogger, type LogFormat, type Logger } from './log.js';
@@ -18,7 +20,14 @@ const VERSION = (JSON.parse(
   readFileSync(new URL('../package.json', import.meta.url), 'utf8'),
 ) as { version: string }).version;
 
-const COMMANDS: RegisterCommand[] = [registerAnnotate, registerLookup, registerTree, registerRules];
+const COMMANDS: RegisterCommand[] = [
+  registerAnnotate,
+  registerLookup,
+  registerTree,
+  registerSnapshot,
+  registerRecord,
+  registerRules,
+];
 
 function buildParser(argv: string[], ctx: CliContext) {
   const parser = yargs(argv)
