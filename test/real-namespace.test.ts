@@ -189,10 +189,26 @@ describe.skipIf(!canUnshare)('real pid namespace, every shipped log shape', () =
     const run = await runCli(['--pid', String(ns.initPid)], Buffer.from(input));
 
     expect(run.code).toBe(0);
+    const got = linesOf(run.stdout.toString('utf8')).map(splitSuffix);
+    const sorted = (pairs: Array<[number, number | undefined]>) =>
+      [...pairs].sort((x, y) => x[0] - y[0]);
+    expect(table.map(([name], i) => [name, got[i]?.text, sorted(got[i]?.pairs ?? [])]))
+      .toEqual(table.map(([name, line, pids]) =>
+        [name, line, sorted(pids.map((v) => [v, map.get(v)]))]));
+    for (const host of map.values()) expect(map.get(nsPidOf(host).at(-1) ?? 0)).toBe(host);
+  });
+
+  it('lists the pairs in the order the PIDs stand in the line', async () => {
+    const map = pidMapOf(ns.initPid);
+    const [a = 0, b = 0] = workers;
+    const table = cases(a, b).filter(([, , pids]) => pids.length > 1);
+    const input = table.map(([, line]) => `${line}\n`).join('');
+    const run = await runCli(['--pid', String(ns.initPid)], Buffer.from(input));
+
+    expect(run.code).toBe(0);
     const got = linesOf(run.stdout.toString('utf8'));
-    const want = table.map(([name, line, pids]) => [name, line + suffixFor(pids, map)]);
-    expect(table.map(([name], i) => [name, got[i]])).toEqual(want);
-    expect(map.get(a)).toBe(nsPidOf(map.get(a) ?? 0)[0]);
+    expect(table.map(([name], i) => [name, got[i]]))
+      .toEqual(table.map(([name, line, pids]) => [name, line + suffixFor(pids, map)]));
   });
 
   it('adds a "hostpid" member to a JSON line', async () => {

@@ -1,8 +1,9 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
+import type { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
 import { descendantsOf, nsPidOf, waitFor } from './ns.js';
@@ -16,12 +17,18 @@ export interface CliRun {
   stderr: string;
 }
 
-/**
- * Spawns `node bin/hostpid ...args`, writes `input` to its stdin (a Buffer,
- * or chunks written one at a time with a pause between them so they reach
- * the CLI as separate reads) and collects both outputs apart.
- */
-export async function runCli(args: string[], input: Buffer | Buffer[] = []): Promise<CliRun> {
+/** A CLI still running: its stdin to write to, and its output so far. */
+export interface RunningCli {
+  child: ChildProcess;
+  stdin: Writable;
+  /** Everything on stdout until now, as text. */
+  stdoutText: () => string;
+  /** Settles when the process has exited and its pipes are closed. */
+  done: Promise<CliRun>;
+}
+
+/** Spawns `node bin/hostpid ...args`; collects stdout and stderr apart. */
+export function startCli(args: string[]): RunningCli {
   const child = spawn(process.execPath, [HOSTPID_BIN, ...args], { stdio: 'pipe' });
   const out: Buffer[] = [];
   const err: Buffer[] = [];
@@ -29,17 +36,27 @@ export async function runCli(args: string[], input: Buffer | Buffer[] = []): Pro
   child.stderr.on('data', (b: Buffer) => err.push(b));
   // A CLI that exits before reading all of stdin is a test failure, not a crash.
   child.stdin.on('error', () => undefined);
-  const exited = new Promise<number | null>((resolve) => child.on('close', resolve));
 
+  const done = new Promise<CliRun>((resolve) => child.on('close', (code) => resolve({
+    code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') })));
+  return { child, stdin: child.stdin, stdoutText: () => Buffer.concat(out).toString('utf8'), done };
+}
+
+/**
+ * Runs the CLI to its end with `input` on stdin: one Buffer, or chunks
+ * written one at a time with a pause between them so that they reach the CLI
+ * as separate reads.
+ */
+export async function runCli(args: string[], input: Buffer | Buffer[] = []): Promise<CliRun> {
+  const cli = startCli(args);
   const chunks = Array.isArray(input) ? input : [input];
   for (const chunk of chunks) {
-    child.stdin.write(chunk);
+    cli.stdin.write(chunk);
     if (chunks.length > 1) await new Promise((resolve) => setTimeout(resolve, 5));
   }
-  child.stdin.end();
+  cli.stdin.end();
 
-  const code = await exited;
-  return { code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') };
+  return cli.done;
 }
 
 /** One pino record from stderr (JSON when stderr is not a terminal). */
