@@ -1,6 +1,6 @@
-import { formatJsonMember, formatSuffix, jsonInsertPoint, type Pair } from './formats/annotation.js';
+import type { Numbers, Pair } from './formats/annotation.js';
 import type { Resolver } from './resolve/resolver.js';
-import { findAll } from './rules/match.js';
+import { type Found, findAll } from './rules/match.js';
 import type { Rule } from './rules/types.js';
 import type { RunStats } from './stats.js';
 
@@ -19,44 +19,81 @@ export interface LineContext {
 }
 
 /**
- * Works out the annotation of one line (without its line ending): the PIDs
- * the rules find, each resolved once, as a JSON member for a JSON object line
- * and as a text suffix otherwise. Lines without PIDs get nothing.
+ * The distinct PIDs of a message and their host PIDs, and its thread ids
+ * (rule groups named `tid...`) and their host tids, each list in order of
+ * first appearance; undefined when the message names neither. Counts them in
+ * ctx.stats. Every input format calls this on its message and writes the
+ * pairs back its own way.
  */
-export function annotateLine(line: string, ctx: LineContext): Insertion | undefined {
-  ctx.stats.lines++;
-  const pairs = findPairs(line, ctx);
-  if (pairs === undefined) return undefined;
-
-  const json = jsonInsertPoint(line);
-  return json === undefined
-    ? { at: line.length, text: formatSuffix(pairs) }
-    : { at: json.at, text: formatJsonMember(pairs, json.empty) };
-}
-
-/**
- * The distinct PIDs of a message and their host PIDs, in order of first
- * appearance, or undefined when it names none. Counts them in ctx.stats;
- * input formats that carry the message inside a record (Docker json-file,
- * CRI) call this on the message and write the pairs back their own way.
- */
-export function findPairs(message: string, ctx: LineContext): Pair[] | undefined {
+export function findNumbers(
+  message: string,
+  ctx: LineContext,
+): Numbers | undefined {
   const found = findAll(message, ctx.rules);
   if (found.length === 0) return undefined;
 
+  const { pairs, hostOf } = resolvePids(found, ctx);
+  const tids = resolveTids(found, hostOf, ctx);
+  return pairs.length === 0 && tids.length === 0 ? undefined : { pids: pairs, tids };
+}
+
+function resolvePids(found: readonly Found[], ctx: LineContext) {
   const pairs: Pair[] = [];
-  const seen = new Set<number>();
+  const hostOf = new Map<number, number | undefined>();
   for (const f of found) {
-    if (f.kind !== 'pid' || seen.has(f.value)) continue;
+    if (f.kind !== 'pid' || hostOf.has(f.value)) continue;
+
+    const hostPid = f.host ? f.value : resolveOne(f.value, ctx);
+    hostOf.set(f.value, hostPid);
+    pairs.push({ vpid: f.value, hostPid });
+  }
+
+  if (pairs.length > 0) {
+    ctx.stats.linesWithPids++;
+    ctx.stats.pids += pairs.length;
+  }
+  return { pairs, hostOf };
+}
+
+/**
+ * Thread ids of the message, each resolved once. A tid is looked for first
+ * among the threads of the process whose PID the same rule captured just
+ * before it (nginx `29#30`), then in the whole namespace.
+ */
+function resolveTids(
+  found: readonly Found[],
+  hostOf: ReadonlyMap<number, number | undefined>,
+  ctx: LineContext,
+): Pair[] {
+  const tids: Pair[] = [];
+  const seen = new Set<number>();
+
+  for (const [i, f] of found.entries()) {
+    if (f.kind !== 'tid' || seen.has(f.value)) continue;
 
     seen.add(f.value);
-    pairs.push({ vpid: f.value, hostPid: f.host ? f.value : resolveOne(f.value, ctx) });
+    tids.push({ vpid: f.value, hostPid: f.host ? f.value : resolveTid(found, i, hostOf, ctx) });
   }
-  if (pairs.length === 0) return undefined;
 
-  ctx.stats.linesWithPids++;
-  ctx.stats.pids += pairs.length;
-  return pairs;
+  return tids;
+}
+
+function resolveTid(
+  found: readonly Found[],
+  at: number,
+  hostOf: ReadonlyMap<number, number | undefined>,
+  ctx: LineContext,
+): number | undefined {
+  const tid = found[at] as Found;
+  let owner: Found | undefined;
+  for (let i = at - 1; i >= 0 && owner === undefined; i--) {
+    const f = found[i];
+    if (f?.kind === 'pid' && f.rule === tid.rule) owner = f;
+  }
+
+  const hint = owner === undefined ? undefined : hostOf.get(owner.value);
+  const answer = ctx.resolver.resolveThread(ctx.ns, tid.value, hint);
+  return answer.ok ? answer.hostTid : undefined;
 }
 
 function resolveOne(vpid: number, ctx: LineContext): number | undefined {

@@ -2,7 +2,9 @@ import { Transform, type Duplex, type TransformCallback } from 'node:stream';
 
 import pumpify from 'pumpify';
 
-import { annotateLine, type Insertion, type LineContext } from './annotator.js';
+import type { Insertion, LineContext } from './annotator.js';
+import { createFormat, detectFormat } from './formats/detect.js';
+import type { InputFormat, LineFormat } from './formats/format.js';
 import { type Block, BlockSplitter, DEFAULT_MAX_SCAN } from './lines/blocks.js';
 import { Resolver } from './resolve/resolver.js';
 import { loadRules } from './rules/load.js';
@@ -20,12 +22,21 @@ const CR = 0x0d;
 export class AnnotateTransform extends Transform {
   /** Annotation of a long line whose head went by and whose end has not. */
   private openInsertion: Insertion | undefined;
+  /** Known after the first line when the input format is 'auto'. */
+  private format: LineFormat | undefined;
 
   constructor(
     private readonly ctx: LineContext,
     private readonly maxScan = DEFAULT_MAX_SCAN,
+    inputFormat: InputFormat | 'auto' = 'auto',
   ) {
     super({ writableObjectMode: true });
+    if (inputFormat !== 'auto') this.format = createFormat(inputFormat);
+  }
+
+  /** The format in use: forced, or detected from the first line. */
+  get detected(): InputFormat | undefined {
+    return this.format?.name;
   }
 
   override _transform(block: Block, _enc: BufferEncoding, done: TransformCallback): void {
@@ -73,10 +84,15 @@ export class AnnotateTransform extends Transform {
   }
 
   private annotate(text: string, start: number, end: number): Insertion | undefined {
-    if (end - start <= this.maxScan) return annotateLine(text.slice(start, end), this.ctx);
+    if (end - start > this.maxScan) {
+      const head = this.annotateHead(text, start);
+      return head === undefined ? undefined : { at: end - start, text: head.text };
+    }
 
-    const head = this.annotateHead(text, start);
-    return head === undefined ? undefined : { at: end - start, text: head.text };
+    const line = text.slice(start, end);
+    this.ctx.stats.lines++;
+    this.format ??= createFormat(detectFormat(line));
+    return this.format.annotate(line, this.ctx);
   }
 
   /**
@@ -84,11 +100,14 @@ export class AnnotateTransform extends Transform {
    * go at the end, which would break a JSON object, so those are left as is.
    */
   private annotateHead(text: string, start: number): Insertion | undefined {
+    this.ctx.stats.lines++;
     this.ctx.stats.longLines++;
     const head = text.slice(start, start + this.maxScan);
+    this.format ??= createFormat(detectFormat(head));
     if (head.trimStart().startsWith('{')) return undefined;
 
-    return annotateLine(head, this.ctx);
+    const insertion = this.format.annotate(head, this.ctx);
+    return insertion?.at === head.length ? insertion : undefined;
   }
 }
 
@@ -106,6 +125,8 @@ export interface AnnotatorOptions {
   procRoot?: string;
   /** Bytes of each line the rules look at (default 64 KiB). */
   maxScan?: number;
+  /** How lines are framed; 'auto' (the default) decides on the first line. */
+  input?: InputFormat | 'auto';
   stats?: RunStats;
 }
 
@@ -119,6 +140,6 @@ export function createAnnotator(options: AnnotatorOptions): Duplex & { stats: Ru
     stats: options.stats ?? newStats(),
   };
 
-  const duplex = new pumpify(new BlockSplitter(maxScan), new AnnotateTransform(ctx, maxScan));
+  const duplex = new pumpify(new BlockSplitter(maxScan), new AnnotateTransform(ctx, maxScan, options.input));
   return Object.assign(duplex, { stats: ctx.stats });
 }

@@ -6,24 +6,41 @@ export interface Pair {
 
 /** The key of the annotation, in the text suffix and in JSON lines alike. */
 export const ANNOTATION_KEY = 'hostpid';
+/** The key of thread ids' annotation, beside the PIDs'. */
+export const TID_ANNOTATION_KEY = 'hosttid';
 
-/**
- * The text suffix: ` hostpid=3:16268,8:?`. One logfmt-style field, no spaces
- * inside, so `awk`, a regex or a logfmt parser can all take it apart; `?`
- * stands for a PID that could not be resolved.
- */
-export function formatSuffix(pairs: readonly Pair[]): string {
-  const body = pairs.map((p) => `${p.vpid}:${p.hostPid ?? '?'}`).join(',');
-  return ` ${ANNOTATION_KEY}=${body}`;
+/** What a message names: PIDs and thread ids, each with its host number. */
+export interface Numbers {
+  pids: Pair[];
+  tids: Pair[];
 }
 
 /**
- * The JSON member added to a line that is a JSON object:
- * `,"hostpid":{"3":16268,"8":null}` (null where the text form says `?`).
+ * The text suffix: ` hostpid=3:16268,8:?`, then ` hosttid=30:16292` when the
+ * line names thread ids. Each is one logfmt-style field with no spaces inside,
+ * so `awk`, a regex or a logfmt parser can take it apart; `?` stands for a
+ * number that could not be resolved.
  */
-export function formatJsonMember(pairs: readonly Pair[], empty: boolean): string {
-  const body = pairs.map((p) => `"${p.vpid}":${p.hostPid ?? 'null'}`).join(',');
-  return `${empty ? '' : ','}"${ANNOTATION_KEY}":{${body}}`;
+export function formatSuffix({ pids, tids }: Numbers): string {
+  const field = (key: string, pairs: readonly Pair[]) => pairs.length === 0
+    ? ''
+    : ` ${key}=${pairs.map((p) => `${p.vpid}:${p.hostPid ?? '?'}`).join(',')}`;
+
+  return field(ANNOTATION_KEY, pids) + field(TID_ANNOTATION_KEY, tids);
+}
+
+/**
+ * The JSON members added to a line that is a JSON object:
+ * `,"hostpid":{"3":16268,"8":null}` (null where the text form says `?`), and
+ * `,"hosttid":{...}` when the line names thread ids.
+ */
+export function formatJsonMember({ pids, tids }: Numbers, empty: boolean): string {
+  const member = (key: string, pairs: readonly Pair[]) => pairs.length === 0
+    ? []
+    : [`"${key}":{${pairs.map((p) => `"${p.vpid}":${p.hostPid ?? 'null'}`).join(',')}}`];
+
+  const members = [...member(ANNOTATION_KEY, pids), ...member(TID_ANNOTATION_KEY, tids)];
+  return `${empty ? '' : ','}${members.join(',')}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { ReadFailure } from '../proc/read.js';
 import { ProcfsSource, type ProcessSource } from './source.js';
 import { ProcessTable, type Task } from './table.js';
+import { ThreadResolver, type ThreadResolution } from './threads.js';
 
 /** Why a PID got `?`: counted in the summary under these names. */
 export type Unresolved = 'not-found' | 'unreadable' | 'unknown-namespace';
@@ -41,6 +42,8 @@ export class Resolver {
   private readonly onUnreadable: ResolverOptions['onUnreadable'];
   private lastScan = Number.NEGATIVE_INFINITY;
   private warnedUnreadable = false;
+  private readonly procRoot: string | undefined;
+  private threads: ThreadResolver | undefined;
 
   constructor(options: ResolverOptions = {}) {
     const source = options.source ?? new ProcfsSource(options.procRoot ?? '/proc');
@@ -48,6 +51,24 @@ export class Resolver {
     this.minRescanMs = options.minRescanMs ?? 250;
     this.now = options.now ?? Date.now;
     this.onUnreadable = options.onUnreadable;
+    this.procRoot = source instanceof ProcfsSource ? source.procRoot : undefined;
+  }
+
+  /**
+   * The host tid of thread `vtid` in namespace `ns`; `hintPid` is the host
+   * PID of the process the same line names. Only a procfs source has threads:
+   * elsewhere only thread group leaders (tid = PID) resolve.
+   */
+  resolveThread(ns: number, vtid: number, hintPid?: number): ThreadResolution {
+    if (this.procRoot === undefined) {
+      const answer = this.resolve(ns, vtid);
+      return answer.ok ? { ok: true, hostTid: answer.hostPid, hostPid: answer.hostPid,
+        task: answer.task } : answer;
+    }
+
+    this.threads ??= new ThreadResolver(this, { procRoot: this.procRoot,
+      minRescanMs: Math.max(this.minRescanMs, 1_000), now: this.now });
+    return this.threads.resolve(ns, vtid, hintPid);
   }
 
   /** Scans now, whatever the rate limit says. */
