@@ -59,7 +59,9 @@ const COMMAND_WIDTH = 40;
 
 function describeNamespace(ns: PidNamespace): string {
   const command = ns.initCmdline ?? ns.initComm;
-  const shown = command.length > COMMAND_WIDTH ? `${command.slice(0, COMMAND_WIDTH - 1)}…` : command;
+  const shown = command.length > COMMAND_WIDTH
+    ? `${command.slice(0, COMMAND_WIDTH - 1)}…`
+    : command;
   const parts = [
     ns.ns === undefined ? 'pid:[?]' : formatNs(ns.ns),
     `level ${ns.level}`,

@@ -1,6 +1,7 @@
 import { readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
+import { DEFAULT_DOCKER_SOCKET, inspectContainer } from '../docker.js';
 import { errnoCode, usageError } from '../errors.js';
 import { readContainer } from '../proc/read.js';
 import type { ContainerRef } from '../proc/cgroup.js';
@@ -12,6 +13,8 @@ export interface TargetSpec {
   pid?: number;
   pidns?: string;
   container?: string;
+  /** Where to ask for a container given by name (resolveTarget only). */
+  dockerSocket?: string;
 }
 
 export interface Target {
@@ -36,6 +39,33 @@ export function findTarget(spec: TargetSpec, procRoot: string, resolver: Resolve
   if (spec.pid !== undefined) return targetOfPid(spec.pid, procRoot);
   if (spec.pidns !== undefined) return targetOfPidns(spec.pidns, resolver);
   return targetOfContainer(spec.container ?? '', procRoot, resolver);
+}
+
+/**
+ * findTarget, and for `--container NAME` (anything but a hex id) the Docker
+ * engine's answer: the host PID of the container's init names the namespace.
+ */
+export async function resolveTarget(
+  spec: TargetSpec,
+  procRoot: string,
+  resolver: Resolver,
+): Promise<Target> {
+  const name = spec.container;
+  if (name === undefined || isContainerId(name) || spec.pid !== undefined ||
+    spec.pidns !== undefined) {
+    return findTarget(spec, procRoot, resolver);
+  }
+
+  const found = await inspectContainer(spec.dockerSocket ?? DEFAULT_DOCKER_SOCKET, name);
+  const target = targetOfPid(found.pid, procRoot);
+  const container = readContainer(procRoot, found.pid) ?? { runtime: 'docker', id: found.id };
+  return { ns: target.ns, via: `container ${name} (${found.id.slice(0, 12)}, init ${found.pid})`,
+    container };
+}
+
+/** A full container id or a prefix long enough to be one; anything else is a name. */
+export function isContainerId(text: string): boolean {
+  return /^[0-9a-f]+$/i.test(text) && text.length >= MIN_ID_PREFIX;
 }
 
 function targetOfPid(pid: number, procRoot: string): Target {
