@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { canUnshare, descendantsOf, nsOf, nsPidOf, type RunningNamespace, startNamespace,
   waitFor } from './helpers/ns.js';
-import { HOSTPID_BIN, linesOf, logRecords, pidMapOf, runCli, splitSuffix, suffixFor,
-  summaryOf, unresolvedTotal } from './helpers/real.js';
+import { HOSTPID_BIN, linesOf, logRecords, type Pairs, pidMapOf, runCli, splitSuffix,
+  suffixFor, summaryOf, unresolvedTotal } from './helpers/real.js';
 
 /*
  * Real pid namespaces, made with unshare(1) as root, and the built CLI run as
@@ -163,23 +163,31 @@ describe.skipIf(!canUnshare)('real pid namespace, every shipped log shape', () =
     await ns?.stop();
   });
 
-  /** Lines as the software writes them, with the PIDs each one names. */
-  const cases = (a: number, b: number): Array<[string, string, number[]]> => [
-    ['syslog', `<30>Dec  3 19:00:00 web-7f9c myapp[${a}]: cache warmed in 812 ms`, [a]],
-    ['node warning', `(node:${a}) MaxListenersExceededWarning: possible leak`, [a]],
+  /** Lines as the software writes them, with the PIDs and TIDs each one names. */
+  const cases = (a: number, b: number): Array<[string, string, number[], number[]]> => [
+    ['syslog', `<30>Dec  3 19:00:00 web-7f9c myapp[${a}]: cache warmed in 812 ms`, [a], []],
+    ['node warning', `(node:${a}) MaxListenersExceededWarning: possible leak`, [a], []],
     ['redis prefix and by pid',
-      `1:M 03 Dec 2026 19:00:00.123 * Background saving started by pid ${b}`, [1, b]],
-    ['redis child', `${b}:C 03 Dec 2026 19:00:01.210 * DB saved on disk`, [b]],
-    ['nginx worker start', `2026/12/03 19:00:00 [notice] 1#1: start worker process ${a}`, [1, a]],
-    ['nginx worker line', `2026/12/03 19:00:07 [error] ${b}#${b}: *4 connect() failed`, [b]],
-    ['logfmt', `level=info msg="worker ready" pid=${a}`, [a]],
-    ['postgres', `2026-12-03 19:00:00.123 UTC [${b}] LOG:  checkpoint starting: time`, [b]],
-    ['gunicorn', `[2026-12-03 19:00:00 +0000] [1] [INFO] Booting worker with pid: ${a}`, [1, a]],
-    ['supervisord', `2026-12-03 19:00:01,234 INFO spawned: 'web' with pid ${b}`, [b]],
-    ['one PID twice', `1:M 03 Dec 2026 19:00:00.123 * Background saving started by pid 1`, [1]],
-    ['an unknown PID', 'myapp[31999]: no such process in the namespace', [31999]],
-    ['no PID at all', 'plain text with 1 and 2 in it', []],
+      `1:M 03 Dec 2026 19:00:00.123 * Background saving started by pid ${b}`, [1, b], []],
+    ['redis child', `${b}:C 03 Dec 2026 19:00:01.210 * DB saved on disk`, [b], []],
+    ['nginx worker start', `2026/12/03 19:00:00 [notice] 1#1: start worker process ${a}`,
+      [1, a], [1]],
+    ['nginx worker line', `2026/12/03 19:00:07 [error] ${b}#${b}: *4 connect() failed`,
+      [b], [b]],
+    ['logfmt', `level=info msg="worker ready" pid=${a}`, [a], []],
+    ['postgres', `2026-12-03 19:00:00.123 UTC [${b}] LOG:  checkpoint starting: time`, [b], []],
+    ['gunicorn', `[2026-12-03 19:00:00 +0000] [1] [INFO] Booting worker with pid: ${a}`,
+      [1, a], []],
+    ['supervisord', `2026-12-03 19:00:01,234 INFO spawned: 'web' with pid ${b}`, [b], []],
+    ['one PID twice', '1:M 03 Dec 2026 19:00:00.123 * Background saving started by pid 1',
+      [1], []],
+    ['an unknown PID', 'myapp[31999]: no such process in the namespace', [31999], []],
+    ['no PID at all', 'plain text with 1 and 2 in it', [], []],
   ];
+
+  const sorted = (pairs: Pairs) => [...pairs].sort((x, y) => x[0] - y[0]);
+  const mapped = (values: number[], map: Map<number, number>): Pairs =>
+    sorted(values.map((v) => [v, map.get(v)]));
 
   it('annotates each shape with exactly the host PIDs /proc shows', async () => {
     const map = pidMapOf(ns.initPid);
@@ -190,11 +198,10 @@ describe.skipIf(!canUnshare)('real pid namespace, every shipped log shape', () =
 
     expect(run.code).toBe(0);
     const got = linesOf(run.stdout.toString('utf8')).map(splitSuffix);
-    const sorted = (pairs: Array<[number, number | undefined]>) =>
-      [...pairs].sort((x, y) => x[0] - y[0]);
-    expect(table.map(([name], i) => [name, got[i]?.text, sorted(got[i]?.pairs ?? [])]))
-      .toEqual(table.map(([name, line, pids]) =>
-        [name, line, sorted(pids.map((v) => [v, map.get(v)]))]));
+    expect(table.map(([name], i) =>
+      [name, got[i]?.text, sorted(got[i]?.pairs ?? []), sorted(got[i]?.tids ?? [])]))
+      .toEqual(table.map(([name, line, pids, tids]) =>
+        [name, line, mapped(pids, map), mapped(tids, map)]));
     for (const host of map.values()) expect(map.get(nsPidOf(host).at(-1) ?? 0)).toBe(host);
   });
 
@@ -207,8 +214,8 @@ describe.skipIf(!canUnshare)('real pid namespace, every shipped log shape', () =
 
     expect(run.code).toBe(0);
     const got = linesOf(run.stdout.toString('utf8'));
-    expect(table.map(([name], i) => [name, got[i]]))
-      .toEqual(table.map(([name, line, pids]) => [name, line + suffixFor(pids, map)]));
+    expect(table.map(([name], i) => [name, got[i]])).toEqual(
+      table.map(([name, line, pids, tids]) => [name, line + suffixFor(pids, map, tids)]));
   });
 
   it('adds a "hostpid" member to a JSON line', async () => {

@@ -115,6 +115,11 @@ describe.skipIf(!hasNginx)('nginx in a fresh pid namespace', () => {
       expect(nsPidOf(host)).toEqual([host, vpid]);
     }
 
+    // nginx writes pid#tid; each thread id maps to the thread /proc shows for it.
+    for (const [vtid, host] of out.flatMap((l) => l.tids)) {
+      expect(nsPidOf(host as number).at(-1)).toBe(vtid);
+    }
+
     const errorLine = out.find((l) => l.text.includes('[error]'));
     const [workerVpid, workerHost] = errorLine?.pairs[0] ?? [];
     expect(workerVpids).toContain(workerVpid);

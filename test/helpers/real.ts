@@ -39,7 +39,8 @@ export function startCli(args: string[]): RunningCli {
 
   const done = new Promise<CliRun>((resolve) => child.on('close', (code) => resolve({
     code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') })));
-  return { child, stdin: child.stdin, stdoutText: () => Buffer.concat(out).toString('utf8'), done };
+  const stdoutText = () => Buffer.concat(out).toString('utf8');
+  return { child, stdin: child.stdin, stdoutText, done };
 }
 
 /**
@@ -120,31 +121,46 @@ export async function hostPidOf(initPid: number, vpid: number): Promise<number> 
   return waitFor(() => pidMapOf(initPid).get(vpid), `pid ${vpid} under ${initPid}`);
 }
 
-/** One annotation suffix ` hostpid=3:16268,8:?`, taken apart. */
+export type Pairs = Array<[number, number | undefined]>;
+
+/** One annotated text line taken apart: ` hostpid=3:16268,8:? hosttid=30:16292`. */
 export interface Annotated {
   text: string;
-  pairs: Array<[number, number | undefined]>;
+  pairs: Pairs;
+  tids: Pairs;
 }
 
-const SUFFIX = / hostpid=((?:\d+:(?:\d+|\?),?)+)$/;
+const SUFFIX = /((?: host(?:pid|tid)=\d+:(?:\d+|\?)(?:,\d+:(?:\d+|\?))*)+)$/;
 
-/** Splits an annotated text line into the original text and its pairs. */
+/** Splits an annotated text line into the original text, its PIDs and its TIDs. */
 export function splitSuffix(line: string): Annotated {
   const m = SUFFIX.exec(line);
-  if (m === null) return { text: line, pairs: [] };
+  if (m === null) return { text: line, pairs: [], tids: [] };
 
-  const pairs = (m[1] ?? '').split(',').map((pair): [number, number | undefined] => {
-    const [vpid, host] = pair.split(':');
-    return [Number(vpid), host === '?' ? undefined : Number(host)];
-  });
-  return { text: line.slice(0, m.index), pairs };
+  const fields = new Map((m[1] ?? '').trim().split(' ').map((field) => {
+    const [key = '', body = ''] = field.split('=');
+    return [key, body.split(',').map(toPair)];
+  }));
+  return { text: line.slice(0, m.index), pairs: fields.get('hostpid') ?? [],
+    tids: fields.get('hosttid') ?? [] };
 }
 
-/** The suffix hostpid should add for these PIDs, as /proc's map answers. */
-export function suffixFor(vpids: number[], map: ReadonlyMap<number, number>): string {
-  if (vpids.length === 0) return '';
+function toPair(pair: string): [number, number | undefined] {
+  const [vpid, host] = pair.split(':');
+  return [Number(vpid), host === '?' ? undefined : Number(host)];
+}
 
-  return ` hostpid=${vpids.map((v) => `${v}:${map.get(v) ?? '?'}`).join(',')}`;
+/**
+ * The suffix hostpid should add for these PIDs and TIDs, as /proc's map
+ * answers (a main thread's TID is its PID, so one map serves both).
+ */
+export function suffixFor(vpids: number[], map: ReadonlyMap<number, number>,
+  tids: number[] = []): string {
+  const field = (key: string, values: number[]) => values.length === 0
+    ? ''
+    : ` ${key}=${values.map((v) => `${v}:${map.get(v) ?? '?'}`).join(',')}`;
+
+  return field('hostpid', vpids) + field('hosttid', tids);
 }
 
 /** Lines of a text that ends with a newline, without their newlines. */
