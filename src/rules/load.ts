@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 
 import { errnoCode, usageError } from '../errors.js';
+import { refuseBacktracking } from './redos.js';
 import type { Rule, RuleExample } from './types.js';
 
 /** The rule set that ships with hostpid, one YAML file per software family. */
@@ -40,6 +41,19 @@ export function loadRules(paths: readonly string[] = [SHIPPED_RULES_DIR]): Rule[
   return rules;
 }
 
+/**
+ * loadRules plus the backtracking check for rule files the user names
+ * (`--rules`); the shipped set is checked by the test suite instead, which
+ * keeps recheck off the start-up path.
+ */
+export async function loadCheckedRules(paths?: readonly string[]): Promise<Rule[]> {
+  if (paths === undefined) return loadRules();
+
+  const rules = loadRules(paths);
+  await refuseBacktracking(rules);
+  return rules;
+}
+
 export function loadRuleFile(file: string): Rule[] {
   const where = displayPath(file);
   const doc = parseDocument(file, where);
@@ -51,6 +65,8 @@ export function loadRuleFile(file: string): Rule[] {
   return doc['rules'].map((entry, i) => compileRule(entry, where, i));
 }
 
+const KEYS = ['name', 'description', 'pattern', 'flags', 'host', 'hints', 'unsafe', 'examples'];
+
 export function compileRule(entry: unknown, where: string, position: number): Rule {
   const label = isRecord(entry) && typeof entry['name'] === 'string'
     ? `rule "${entry['name']}"`
@@ -58,7 +74,11 @@ export function compileRule(entry: unknown, where: string, position: number): Ru
   const fail = (reason: string) => usageError(`${where}: ${label}: ${reason}`);
 
   if (!isRecord(entry)) throw fail('expected a mapping with name and pattern');
-  const { name, pattern, flags = '', description = '', host = false, examples = [] } = entry;
+  const unknown = Object.keys(entry).find((key) => !KEYS.includes(key));
+  if (unknown !== undefined) throw fail(`unknown key "${unknown}": use ${KEYS.join(', ')}`);
+
+  const { name, pattern, flags = '', description = '', host = false, hints = [],
+    unsafe = false, examples = [] } = entry;
   if (typeof name !== 'string' || !/^[\w.-]+$/.test(name)) {
     throw fail('"name" must be letters, digits, ".", "_" or "-"');
   }
@@ -68,6 +88,8 @@ export function compileRule(entry: unknown, where: string, position: number): Ru
   }
   if (typeof description !== 'string') throw fail('"description" must be a string');
   if (typeof host !== 'boolean') throw fail('"host" must be true or false');
+  if (typeof unsafe !== 'boolean') throw fail('"unsafe" must be true or false');
+  if (!isHintList(hints)) throw fail('"hints" must be a list of non-empty strings');
 
   const re = buildRegex(pattern, flags, fail);
   const groups = [...pattern.matchAll(GROUP_NAME)].map((m) => m[1] ?? '');
@@ -78,8 +100,8 @@ export function compileRule(entry: unknown, where: string, position: number): Ru
   }
 
   const checked = checkExamples(examples, fail);
-  return { name, file: where, description, pattern, re, pidGroups, tidGroups, host,
-    examples: checked };
+  return { name, file: where, description, pattern, flags, re, pidGroups, tidGroups, host,
+    hints, unsafe, examples: checked };
 }
 
 function buildRegex(pattern: string, flags: string, fail: (r: string) => Error): RegExp {
@@ -154,6 +176,10 @@ function displayPath(file: string): string {
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isHintList(value: unknown): value is string[] {
+  return Array.isArray(value) && value.every((v) => typeof v === 'string' && v !== '');
 }
 
 function isPidList(value: unknown): value is number[] {

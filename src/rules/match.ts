@@ -1,4 +1,4 @@
-import type { Rule } from './types.js';
+import type { GroupSpec, Rule } from './types.js';
 
 /** One number a rule captured in a line. */
 export interface Found {
@@ -6,7 +6,7 @@ export interface Found {
   kind: 'pid' | 'tid';
   /** True when the rule says the number is a host PID already. */
   host: boolean;
-  /** Offset of the number in the line, to keep PIDs in order of appearance. */
+  /** Offset of the number in the text matched, to keep PIDs in order of appearance. */
   at: number;
   rule: Rule;
   group: string;
@@ -17,28 +17,86 @@ export const PID_MAX = 4_194_304;
 
 /**
  * Every PID and TID that any rule finds in the line, ordered by where they
- * stand in it. Numbers outside 1..PID_MAX are not process ids (nginx prints
- * tid 0 when built without threads) and are skipped.
+ * stand in it (a host rule first when two rules capture the same spot).
+ * Numbers outside 1..PID_MAX are not process ids (nginx prints tid 0 when
+ * built without threads, httpd before 2.4.60 a pthread_t) and are skipped.
  */
 export function findAll(line: string, rules: readonly Rule[]): Found[] {
   const found: Found[] = [];
 
-  for (const rule of rules) {
-    rule.re.lastIndex = 0;
-    for (let m = rule.re.exec(line); m !== null; m = rule.re.exec(line)) {
-      collect(found, rule, m, 'pid');
-      collect(found, rule, m, 'tid');
-      if (m[0] === '') rule.re.lastIndex++;
-    }
-  }
+  scan(line, rules, (rule, m) => {
+    collect(found, rule, m, rule.pidGroups, 'pid');
+    collect(found, rule, m, rule.tidGroups, 'tid');
+  });
 
-  if (found.length > 1) found.sort((a, b) => a.at - b.at);
+  if (found.length > 1) found.sort(byPlace);
   return found;
 }
 
-function collect(found: Found[], rule: Rule, m: RegExpExecArray, kind: 'pid' | 'tid'): void {
-  const groups = kind === 'pid' ? rule.pidGroups : rule.tidGroups;
+/** Distinct values of one kind, in order of first appearance. */
+export function distinct(found: readonly Found[], kind: 'pid' | 'tid'): number[] {
+  const seen = new Set<number>();
+  for (const f of found) if (f.kind === kind) seen.add(f.value);
+  return [...seen];
+}
 
+/**
+ * Runs every rule that the line's hints let through over the text to match,
+ * calling onMatch for each match, and returns that text. The text is the
+ * line itself, except for a JSON object line with backslash escapes: its
+ * escapes are decoded in place first (see matchText).
+ */
+export function scan(
+  line: string,
+  rules: readonly Rule[],
+  onMatch: (rule: Rule, m: RegExpExecArray) => void,
+): string {
+  const text = matchText(line);
+  const plan = planFor(rules);
+  const present = plan.hintsIn(text);
+
+  for (const [i, rule] of rules.entries()) {
+    if (!plan.wanted(i, present)) continue;
+
+    rule.re.lastIndex = 0;
+    for (let m = rule.re.exec(text); m !== null; m = rule.re.exec(text)) {
+      onMatch(rule, m);
+      if (m[0] === '') rule.re.lastIndex++;
+    }
+  }
+  return text;
+}
+
+/**
+ * JSON lines are matched on their values as the program wrote them: a line
+ * that starts with "{" and holds a backslash gets its JSON string escapes
+ * decoded where they stand (\u003c becomes "<", \" a quote, \n a newline),
+ * keeping the keys, quotes and commas around them. Rules written for JSON
+ * ("pid":7, "_PID":"812") still see the JSON shape, and rules for the text
+ * inside a value see its real characters. Decoding is one regex replace
+ * and only such lines pay for it; everything else is matched as it is.
+ */
+export function matchText(line: string): string {
+  if (line.charCodeAt(0) !== 0x7b || !line.includes('\\')) return line;
+
+  return line.replace(JSON_ESCAPE, decodeEscape);
+}
+
+const JSON_ESCAPE = /\\(?:u([0-9a-fA-F]{4})|([^u]))/g;
+const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f' };
+
+function decodeEscape(_all: string, hex: string | undefined, char: string | undefined): string {
+  if (hex !== undefined) return String.fromCharCode(parseInt(hex, 16));
+  return SIMPLE_ESCAPES[char ?? ''] ?? char ?? '';
+}
+
+function collect(
+  found: Found[],
+  rule: Rule,
+  m: RegExpExecArray,
+  groups: readonly GroupSpec[],
+  kind: 'pid' | 'tid',
+): void {
   for (const group of groups) {
     const text = m.groups?.[group.name];
     if (text === undefined) continue;
@@ -51,9 +109,68 @@ function collect(found: Found[], rule: Rule, m: RegExpExecArray, kind: 'pid' | '
   }
 }
 
-/** Distinct values of one kind, in order of first appearance. */
-export function distinct(found: readonly Found[], kind: 'pid' | 'tid'): number[] {
-  const seen = new Set<number>();
-  for (const f of found) if (f.kind === kind) seen.add(f.value);
-  return [...seen];
+function byPlace(a: Found, b: Found): number {
+  return a.at - b.at || Number(b.host) - Number(a.host);
+}
+
+/**
+ * The pre-filter of one rule set. All hints of all rules are folded into
+ * one alternation, scanned once per line; a rule runs only when one of its
+ * hints was seen. Hints that contain a shorter hint are replaced by it (a
+ * line holding "worker (" holds "worker "), which can only let more lines
+ * through, never fewer, and leaves no hint a prefix of another, so that
+ * stepping the scan one character past each hit finds every hint present.
+ */
+interface Plan {
+  hintsIn(text: string): Uint8Array;
+  wanted(rule: number, present: Uint8Array): boolean;
+}
+
+const plans = new WeakMap<readonly Rule[], Plan>();
+
+function planFor(rules: readonly Rule[]): Plan {
+  let plan = plans.get(rules);
+  if (plan === undefined) {
+    plan = buildPlan(rules);
+    plans.set(rules, plan);
+  }
+  return plan;
+}
+
+function buildPlan(rules: readonly Rule[]): Plan {
+  const all = [...new Set(rules.flatMap((r) => r.hints))].sort((a, b) => a.length - b.length);
+  const roots: string[] = [];
+  const rootOf = new Map<string, number>();
+  for (const hint of all) {
+    const inside = roots.findIndex((root) => hint.includes(root));
+    if (inside === -1) roots.push(hint);
+    rootOf.set(hint, inside === -1 ? roots.length - 1 : inside);
+  }
+
+  const ids = new Map(roots.map((root, i) => [root, i]));
+  const ruleRoots = rules.map((r) => [...new Set(r.hints.map((h) => rootOf.get(h) ?? 0))]);
+  const gate = roots.length === 0 ? undefined : new RegExp(roots.map(escape).join('|'), 'g');
+
+  return {
+    hintsIn(text) {
+      const present = new Uint8Array(roots.length);
+      if (gate === undefined) return present;
+
+      gate.lastIndex = 0;
+      for (let m = gate.exec(text); m !== null; m = gate.exec(text)) {
+        present[ids.get(m[0]) ?? 0] = 1;
+        gate.lastIndex = m.index + 1;
+      }
+      return present;
+    },
+    wanted(rule, present) {
+      const needed = ruleRoots[rule];
+      if (needed === undefined || needed.length === 0) return true;
+      return needed.some((id) => present[id] === 1);
+    },
+  };
+}
+
+function escape(literal: string): string {
+  return literal.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

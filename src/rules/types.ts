@@ -3,7 +3,14 @@ export interface RuleExample {
   line: string;
   /** PIDs the rule must find, in order of first appearance; [] for a trap. */
   pids: number[];
+  /** TIDs the rule must find; left out of the file, it means none. */
   tids?: number[];
+}
+
+/** A capture group that holds a PID or TID, and whether it is hexadecimal. */
+export interface GroupSpec {
+  name: string;
+  hex: boolean;
 }
 
 /** A rule ready to match: a validated rule file entry with its regex built. */
@@ -13,12 +20,20 @@ export interface Rule {
   file: string;
   description: string;
   pattern: string;
+  /** The flags of the rule file, without the g that hostpid adds. */
+  flags: string;
   /** Global, so every match in the line is seen. */
   re: RegExp;
-  /** Capture groups that hold PIDs, and whether each is hexadecimal. */
-  pidGroups: Array<{ name: string; hex: boolean }>;
-  tidGroups: Array<{ name: string; hex: boolean }>;
+  pidGroups: GroupSpec[];
+  tidGroups: GroupSpec[];
   /** Its PIDs are host PIDs already (kernel, container runtime lines). */
   host: boolean;
+  /**
+   * Literal strings of which a matching line holds at least one; a line
+   * with none of them skips the rule. Empty: the rule runs on every line.
+   */
+  hints: string[];
+  /** The author accepted a pattern that the backtracking check refuses. */
+  unsafe: boolean;
   examples: RuleExample[];
 }
