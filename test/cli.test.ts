@@ -68,12 +68,13 @@ describe('annotate', () => {
 
 describe('exit codes and messages', () => {
   it.each([
-    ['no target', [], /no target namespace: .*--container ID, --pid HOSTPID.*--pidns INODE/],
+    ['no target', [], /no target namespace for stdin: .*--container ID, --pid HOSTPID.*--pidns/],
     ['two targets', ['--pid', '1', '--pidns', '1'], /give only one of/],
     ['a malformed --pidns', ['--pidns', 'pid:[x]'], /expected an inode like 4026532388/],
     ['an unknown namespace', ['--pidns', '4026500000'], /no process lives in pid:\[4026500000\]/],
     ['a PID that is not there', ['--pid', '999999'], /no process 999999/],
-    ['a short container id', ['--container', 'abc'], /at least 12 hex digits/],
+    ['a container name without Docker', ['--container', 'web', '--docker-socket', '/nonexistent.sock'],
+      /cannot reach the Docker engine at \/nonexistent.sock/],
     ['an unknown container', ['--container', 'abcdefabcdef'], /no process of container/],
     ['a missing file', ['--pidns', String(NS), '/nonexistent.log'], /cannot read \/nonexistent.log/],
     ['an unknown option', ['--pidns', String(NS), '--bogus'], /Unknown argument: bogus/],
