@@ -1,8 +1,239 @@
+import type { Writable } from 'node:stream';
+
 import type { Argv } from 'yargs';
 
-import type { CliContext } from './context.js';
+import { DEFAULT_DOCKER_SOCKET } from '../docker.js';
+import { HostpidError, usageError } from '../errors.js';
+import type { Logger } from '../log.js';
+import type { ContainerRef } from '../proc/cgroup.js';
+import { formatNs } from '../proc/nslink.js';
+import { readContainer, readProcessPartial, readThread } from '../proc/read.js';
+import { describeContainer } from '../resolve/hierarchy.js';
+import { Resolver } from '../resolve/resolver.js';
+import type { Task } from '../resolve/table.js';
+import { resolveTarget, type TargetSpec } from '../resolve/target.js';
+import { privilegeFix, warnBlind } from '../resolve/visibility.js';
+import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
-/** `hostpid lookup`: not built yet; see the README for what exists. */
-export function registerLookup<T>(y: Argv<T>, _ctx: CliContext): Argv<T> {
-  return y;
+export interface LookupOptions extends TargetSpec {
+  /** The PID (or tid) to look up: in the target namespace, or a host PID. */
+  id: number;
+  host: boolean;
+  tid: boolean;
+  format: 'text' | 'json';
+  procRoot: string;
+  output: Writable;
+  log: Logger;
+}
+
+/** One level of the answer: the namespace there and the PID it gives. */
+export interface LevelEntry {
+  level: number;
+  pid: number;
+  ns: number | undefined;
+  initPid: number | undefined;
+  container: ContainerRef | undefined;
+}
+
+export interface LookupAnswer {
+  hostPid: number;
+  /** Set when a thread id was looked up. */
+  hostTid?: number;
+  comm: string;
+  /** The namespace the question was asked in, for container-side lookups. */
+  target?: { ns: number; pid: number; via: string };
+  levels: LevelEntry[];
+}
+
+/** `lookup`: a PID of a namespace to the host's, or a host PID to every level. */
+export async function runLookup(options: LookupOptions): Promise<LookupAnswer> {
+  const { log, procRoot } = options;
+  const resolver = new Resolver({
+    procRoot,
+    onUnreadable: () => undefined,
+  });
+
+  const answer = options.host
+    ? lookupHost(options, resolver)
+    : await lookupInNamespace(options, resolver);
+
+  const denied = resolver.table.unreadableCount();
+  const sample = resolver.table.unreadableSample();
+  if (denied > 0 && sample?.reason === 'denied') {
+    warnBlind(log, procRoot, { denied: { count: denied, sample } });
+  }
+
+  options.output.write(options.format === 'json' ? renderJson(answer) : renderAnswer(answer));
+  return answer;
+}
+
+async function lookupInNamespace(
+  options: LookupOptions,
+  resolver: Resolver,
+): Promise<LookupAnswer> {
+  const { id, procRoot } = options;
+  const target = await resolveTarget(options, procRoot, resolver);
+  const kind = options.tid ? 'tid' : 'pid';
+
+  const answer = options.tid
+    ? resolver.resolveThread(target.ns, id)
+    : resolver.resolve(target.ns, id);
+  if (!answer.ok) {
+    const unreadable = resolver.table.unreadableCount();
+    const why = answer.reason === 'unreadable'
+      ? `; ${unreadable} processes could not be read, it may be one of them: ${privilegeFix()}`
+      : '';
+    throw new HostpidError(`no ${kind} ${id} in ${formatNs(target.ns)} (${target.via})${why}`);
+  }
+
+  const hostTid = 'hostTid' in answer ? (answer.hostTid as number) : undefined;
+  const levels = levelsOf(answer.task, resolver, procRoot, hostTid);
+  return {
+    hostPid: answer.task.info.pid,
+    ...(options.tid && hostTid !== undefined ? { hostTid } : {}),
+    comm: answer.task.info.comm,
+    target: { ns: target.ns, pid: id, via: target.via },
+    levels,
+  };
+}
+
+function lookupHost(options: LookupOptions, resolver: Resolver): LookupAnswer {
+  const { id, procRoot } = options;
+  resolver.refresh();
+
+  // A thread other than a group's leader is not in readdir, yet /proc/TID answers.
+  const thread = readThread(procRoot, id, id);
+  const hostPid = thread.ok ? thread.thread.tgid : id;
+  if (thread.ok && hostPid !== id && !options.tid) {
+    throw new HostpidError(`${id} is a thread of process ${hostPid}, not a process: ` +
+      'add --tid to look up a thread');
+  }
+
+  const task = resolver.table.get(hostPid);
+  if (task !== undefined) {
+    const levels = levelsOf(task, resolver, procRoot, options.tid ? id : undefined);
+    return { hostPid, ...(options.tid ? { hostTid: id } : {}), comm: task.info.comm, levels };
+  }
+
+  return partialAnswer(options, hostPid, thread.ok ? thread.thread.nsTid : undefined);
+}
+
+/**
+ * A process whose ns/pid link could not be read: its NSpid (from status,
+ * readable by anyone) still gives its PID at every level; the namespaces
+ * stay unknown rather than guessed.
+ */
+function partialAnswer(
+  options: LookupOptions,
+  hostPid: number,
+  nsTid: number[] | undefined,
+): LookupAnswer {
+  const read = readProcessPartial(options.procRoot, hostPid);
+  if (!read.ok) {
+    const why = read.reason === 'denied' ? ` (${read.path}: ${privilegeFix()})` : '';
+    throw new HostpidError(`no process ${hostPid} under ${options.procRoot}${why}`);
+  }
+
+  const ids = nsTid ?? read.process.nsPid;
+  const own = ids.length - 1;
+  const levels = ids.map((pid, level): LevelEntry => ({
+    level,
+    pid,
+    ns: level === own ? read.process.pidNs : undefined,
+    initPid: level === 0 ? 1 : undefined,
+    container: undefined,
+  }));
+  return { hostPid, ...(options.tid ? { hostTid: options.id } : {}), comm: read.process.comm,
+    levels };
+}
+
+/**
+ * The task's PID (or thread's tid) at every level, with the namespace the
+ * table worked out there, its init, and the container that init is in.
+ */
+function levelsOf(task: Task, resolver: Resolver, procRoot: string, hostTid?: number) {
+  const thread = hostTid === undefined ? undefined : readThread(procRoot, task.info.pid, hostTid);
+  const ids = thread?.ok === true ? thread.thread.nsTid : task.info.nsPid;
+
+  return ids.map((pid, level): LevelEntry => {
+    const ns = task.ancestry[level];
+    const init = ns === undefined || level === 0 ? undefined : resolver.table.lookup(ns, 1);
+    // The init of the procfs root's own namespace is PID 1 by definition.
+    const initPid = level === 0 ? 1 : init?.info.pid;
+    const container = initPid === undefined ? undefined : readContainer(procRoot, initPid);
+    return { level, pid, ns, initPid, container };
+  });
+}
+
+/** JSON with every field present: null where the text form prints `?`. */
+export function renderJson(answer: LookupAnswer): string {
+  const levels = answer.levels.map((e) => ({ level: e.level, pid: e.pid, ns: e.ns ?? null,
+    initPid: e.initPid ?? null, container: e.container ?? null }));
+  return `${JSON.stringify({ ...answer, levels }, null, 2)}\n`;
+}
+
+/** A heading line, then one row per level, outermost first. */
+export function renderAnswer(answer: LookupAnswer): string {
+  const what = answer.hostTid === undefined
+    ? `host pid ${answer.hostPid} (${answer.comm})`
+    : `host tid ${answer.hostTid} of pid ${answer.hostPid} (${answer.comm})`;
+  const asked = answer.target === undefined
+    ? ''
+    : `: ${answer.hostTid === undefined ? 'pid' : 'tid'} ${answer.target.pid} in ` +
+      `${formatNs(answer.target.ns)}`;
+
+  const rows = [['LEVEL', answer.hostTid === undefined ? 'PID' : 'TID', 'NAMESPACE', 'INIT',
+    'CONTAINER']];
+  for (const entry of answer.levels) {
+    rows.push([String(entry.level), String(entry.pid),
+      entry.ns === undefined ? 'pid:[?]' : formatNs(entry.ns), String(entry.initPid ?? '?'),
+      describeContainer(entry.container) ?? '-']);
+  }
+
+  return `${what}${asked}\n${columns(rows)}`;
+}
+
+function columns(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows
+    .map((r) => r.map((cell, i) => cell.padEnd(widths[i] ?? 0)).join('  ').trimEnd())
+    .join('\n') + '\n';
+}
+
+/** `hostpid lookup PID` and `hostpid lookup --host PID`. */
+export function registerLookup<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
+  return y.command('lookup <id>',
+    'map one PID of a container to the host PID and every level between',
+    (sub) => targetOptions(sub)
+      .positional('id', { type: 'string', describe: 'the PID (or tid with --tid)' })
+      .option('host', { type: 'boolean', default: false,
+        describe: 'ID is a host PID: show its PID at every level, no target needed' })
+      .option('tid', { type: 'boolean', default: false,
+        describe: 'ID is a thread id (looked up under /proc/PID/task)' })
+      .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
+      .option('docker-socket', { type: 'string', default: DEFAULT_DOCKER_SOCKET,
+        describe: 'Docker engine socket, asked when --container is a name' })
+      .example('$0 lookup 3 --container web', 'host PID of pid 3 in container "web"')
+      .example('$0 lookup --host 16268', 'PID of host process 16268 at every level'),
+    async (args) => {
+      const common = args as unknown as CommonArgs;
+      const id = /^\d{1,7}$/.test(args.id ?? '') ? Number(args.id) : 0;
+      if (id < 1) throw usageError(`lookup ${args.id ?? ''}: give a PID, a positive number`);
+      const targeted = [args.container, args.pid, args.pidns].some((v) => v !== undefined);
+      if (args.host && targeted) {
+        throw usageError('--host looks up a host PID: leave out --container, --pid and --pidns');
+      }
+
+      await runLookup({
+        id,
+        host: args.host,
+        tid: args.tid,
+        format: args.format,
+        procRoot: common.proc,
+        ...defined({ pid: args.pid, pidns: args.pidns, container: args.container,
+          dockerSocket: args['docker-socket'] }),
+        output: ctx.stdout,
+        log: ctx.log(),
+      });
+    });
 }
