@@ -7,12 +7,17 @@ import { HostpidError, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ContainerRef } from '../proc/cgroup.js';
 import { formatNs } from '../proc/nslink.js';
-import { readContainer, readProcessPartial, readThread } from '../proc/read.js';
-import { describeContainer } from '../resolve/hierarchy.js';
+import {
+  type PartialProcess,
+  readContainer,
+  readProcessPartial,
+  readThread,
+} from '../proc/read.js';
+import { describeContainer, Placement, readPartialProcesses } from '../resolve/hierarchy.js';
 import { Resolver } from '../resolve/resolver.js';
 import type { Task } from '../resolve/table.js';
 import { resolveTarget, type TargetSpec } from '../resolve/target.js';
-import { privilegeFix, warnBlind } from '../resolve/visibility.js';
+import { type Blind, privilegeFix, warnBlind } from '../resolve/visibility.js';
 import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
 export interface LookupOptions extends TargetSpec {
@@ -53,15 +58,17 @@ export async function runLookup(options: LookupOptions): Promise<LookupAnswer> {
     onUnreadable: () => undefined,
   });
 
+  const blind: Blind = {};
   const answer = options.host
-    ? lookupHost(options, resolver)
-    : await lookupInNamespace(options, resolver);
+    ? lookupHost(options, resolver, blind)
+    : await lookupInNamespace(options, resolver, blind);
 
   const denied = resolver.table.unreadableCount();
   const sample = resolver.table.unreadableSample();
-  if (denied > 0 && sample?.reason === 'denied') {
-    warnBlind(log, procRoot, { denied: { count: denied, sample } });
+  if (blind.denied === undefined && denied > 0 && sample?.reason === 'denied') {
+    blind.denied = { count: denied, sample };
   }
+  warnBlind(log, procRoot, blind);
 
   options.output.write(options.format === 'json' ? renderJson(answer) : renderAnswer(answer));
   return answer;
@@ -70,8 +77,16 @@ export async function runLookup(options: LookupOptions): Promise<LookupAnswer> {
 async function lookupInNamespace(
   options: LookupOptions,
   resolver: Resolver,
+  blind: Blind,
 ): Promise<LookupAnswer> {
   const { id, procRoot } = options;
+  const denied = options.pid === undefined || options.tid
+    ? undefined
+    : readProcessPartial(procRoot, options.pid);
+  if (denied?.ok === true && denied.process.nsDenied !== undefined) {
+    return lookupUnprivileged(options, denied.process, blind);
+  }
+
   const target = await resolveTarget(options, procRoot, resolver);
   const kind = options.tid ? 'tid' : 'pid';
 
@@ -97,7 +112,31 @@ async function lookupInNamespace(
   };
 }
 
-function lookupHost(options: LookupOptions, resolver: Resolver): LookupAnswer {
+/**
+ * `--pid H` when the ns/pid links cannot be read: the namespace of H is told
+ * by its init, found from NSpid and PPid, which anyone may read. Only an
+ * answer that chain proves is given; inodes stay unknown.
+ */
+function lookupUnprivileged(
+  options: LookupOptions,
+  holder: PartialProcess,
+  blind: Blind,
+): LookupAnswer {
+  const places = partialView(options.procRoot, blind);
+  const level = holder.nsPid.length - 1;
+  const initPid = places.initAt(holder, level);
+  const found = initPid === undefined ? undefined : places.lookupByInit(initPid, options.id);
+  if (found === undefined) {
+    const where = initPid === undefined ? `the namespace of pid ${holder.pid}` :
+      `the namespace of init ${initPid}`;
+    throw new HostpidError(`no pid ${options.id} found in ${where} from what an unprivileged ` +
+      `reader may see: ${privilegeFix()}`);
+  }
+
+  return { hostPid: found.pid, comm: found.comm, levels: partialLevels(options, found, places) };
+}
+
+function lookupHost(options: LookupOptions, resolver: Resolver, blind: Blind): LookupAnswer {
   const { id, procRoot } = options;
   resolver.refresh();
 
@@ -115,7 +154,7 @@ function lookupHost(options: LookupOptions, resolver: Resolver): LookupAnswer {
     return { hostPid, ...(options.tid ? { hostTid: id } : {}), comm: task.info.comm, levels };
   }
 
-  return partialAnswer(options, hostPid, thread.ok ? thread.thread.nsTid : undefined);
+  return partialAnswer(options, hostPid, thread.ok ? thread.thread.nsTid : undefined, blind);
 }
 
 /**
@@ -127,6 +166,7 @@ function partialAnswer(
   options: LookupOptions,
   hostPid: number,
   nsTid: number[] | undefined,
+  blind: Blind,
 ): LookupAnswer {
   const read = readProcessPartial(options.procRoot, hostPid);
   if (!read.ok) {
@@ -134,17 +174,36 @@ function partialAnswer(
     throw new HostpidError(`no process ${hostPid} under ${options.procRoot}${why}`);
   }
 
-  const ids = nsTid ?? read.process.nsPid;
-  const own = ids.length - 1;
-  const levels = ids.map((pid, level): LevelEntry => ({
-    level,
-    pid,
-    ns: level === own ? read.process.pidNs : undefined,
-    initPid: level === 0 ? 1 : undefined,
-    container: undefined,
-  }));
+  const places = partialView(options.procRoot, blind);
+  const levels = partialLevels(options, read.process, places, nsTid);
   return { hostPid, ...(options.tid ? { hostTid: options.id } : {}), comm: read.process.comm,
     levels };
+}
+
+/** What NSpid and PPid tell; notes in `blind` how many links were refused. */
+function partialView(procRoot: string, blind: Blind): Placement {
+  const processes = readPartialProcesses(procRoot);
+  const denied = processes.filter((p) => p.nsDenied !== undefined);
+  const sample = denied[0]?.nsDenied;
+  if (sample !== undefined) blind.denied = { count: denied.length, sample };
+  return new Placement(processes);
+}
+
+function partialLevels(
+  options: LookupOptions,
+  process: PartialProcess,
+  places: Placement,
+  nsTid?: number[],
+): LevelEntry[] {
+  const ids = nsTid ?? process.nsPid;
+  const own = ids.length - 1;
+  return ids.map((pid, level) => {
+    const initPid = places.initAt(process, level);
+    const init = initPid === undefined ? undefined : places.get(initPid);
+    const ns = level === own ? process.pidNs : init?.pidNs;
+    const container = initPid === undefined ? undefined : readContainer(options.procRoot, initPid);
+    return { level, pid, ns, initPid, container };
+  });
 }
 
 /**

@@ -50,16 +50,20 @@ export interface HierarchyProbe {
 
 /** Reads every process of a procfs mount and builds its namespace tree. */
 export function readHierarchy(procRoot: string): Hierarchy {
+  return buildHierarchy(readPartialProcesses(procRoot), {
+    containerOf: (pid) => readContainer(procRoot, pid),
+    cmdlineOf: (pid) => readCmdline(procRoot, pid),
+  });
+}
+
+/** Every process of a procfs mount, as far as the reader may see it. */
+export function readPartialProcesses(procRoot: string): PartialProcess[] {
   const processes: PartialProcess[] = [];
   for (const pid of listProcfs(procRoot)) {
     const read = readProcessPartial(procRoot, pid);
     if (read.ok) processes.push(read.process);
   }
-
-  return buildHierarchy(processes, {
-    containerOf: (pid) => readContainer(procRoot, pid),
-    cmdlineOf: (pid) => readCmdline(procRoot, pid),
-  });
+  return processes;
 }
 
 /** Lists PIDs, or says clearly that `procRoot` is no procfs. */
@@ -139,7 +143,7 @@ function newNamespace(
  * DESIGN.md: a parent at the same level shares the child's namespace, a
  * known inode names it outright, and anything else stays unknown.
  */
-class Placement {
+export class Placement {
   private readonly byPid = new Map<number, PartialProcess>();
   private readonly initByInode = new Map<number, number>();
   private readonly memo = new Map<number, number | undefined>();
@@ -149,6 +153,43 @@ class Placement {
     for (const p of processes) {
       if (isInit(p) && p.pidNs !== undefined) this.initByInode.set(p.pidNs, p.pid);
     }
+  }
+
+  get(pid: number): PartialProcess | undefined {
+    return this.byPid.get(pid);
+  }
+
+  /**
+   * The init of the namespace that holds `p` at `level` (1 for level 0):
+   * the first process up the PPid chain at that level names it, or else the
+   * chain of the init of p's own namespace does.
+   */
+  initAt(p: PartialProcess, level: number): number | undefined {
+    const own = p.nsPid.length - 1;
+    if (level > own) return undefined;
+    if (level === 0) return 1;
+    if (level === own) return this.initOf(p);
+
+    const outer = this.firstAncestorBelow(p, level + 1);
+    if (outer !== undefined && outer.nsPid.length - 1 === level) return this.initOf(outer);
+
+    const init = this.byPid.get(this.initOf(p) ?? -1);
+    return init === undefined || init === p ? undefined : this.initAt(init, level);
+  }
+
+  /**
+   * The process with PID `vpid` in the namespace whose init is `initPid`,
+   * found from NSpid and PPid alone: for readers the ns/pid links refuse.
+   */
+  lookupByInit(initPid: number, vpid: number): PartialProcess | undefined {
+    const init = this.byPid.get(initPid);
+    if (init === undefined) return undefined;
+
+    const level = init.nsPid.length - 1;
+    for (const p of this.byPid.values()) {
+      if (p.nsPid[level] === vpid && this.initAt(p, level) === initPid) return p;
+    }
+    return undefined;
   }
 
   *inits(): Generator<PartialProcess> {
