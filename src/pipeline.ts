@@ -131,7 +131,13 @@ export interface AnnotatorOptions {
 }
 
 /** The whole pipeline as one Duplex: bytes in, annotated bytes out. */
-export function createAnnotator(options: AnnotatorOptions): Duplex & { stats: RunStats } {
+export type Annotator = Duplex & {
+  stats: RunStats;
+  /** Swaps the rule set between two lines (SIGHUP). */
+  setRules(rules: readonly Rule[]): void;
+};
+
+export function createAnnotator(options: AnnotatorOptions): Annotator {
   const maxScan = options.maxScan ?? DEFAULT_MAX_SCAN;
   const ctx: LineContext = {
     rules: options.rules ?? loadRules(),
@@ -141,5 +147,10 @@ export function createAnnotator(options: AnnotatorOptions): Duplex & { stats: Ru
   };
 
   const duplex = new pumpify(new BlockSplitter(maxScan), new AnnotateTransform(ctx, maxScan, options.input));
-  return Object.assign(duplex, { stats: ctx.stats });
+  return Object.assign(duplex, {
+    stats: ctx.stats,
+    setRules: (rules: readonly Rule[]) => {
+      ctx.rules = rules;
+    },
+  });
 }

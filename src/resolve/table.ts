@@ -107,6 +107,11 @@ export class ProcessTable {
     return this.nsAncestry.keys();
   }
 
+  /** Tasks held: live ones and exited ones still remembered. */
+  size(): number {
+    return this.tasks.size + this.exited.size;
+  }
+
   indexCount(): number {
     return this.indexes.size;
   }
