@@ -88,11 +88,12 @@ describe('namespaces, their inits and members', () => {
   });
 
   it('says "?" for a parent it cannot prove, when the chain skips a level', () => {
-    // 500 entered a level-2 namespace from the host (setns), so no level-1 process is on its chain.
+    // 500 entered a level-2 namespace from the host (setns): no level-1 process is on its chain.
     const skipped: FakeProcess[] = [...SEED_HIERARCHY,
       { nsPid: [500, 7, 1], ppid: 1, ns: 4026532999, comm: 'setns' }];
 
-    expect(formatTable(readHierarchy(fake(skipped)))).toBe('200 1 1\n300 1 1\n400 300 2\n500 ? 2\n');
+    expect(formatTable(readHierarchy(fake(skipped))))
+      .toBe('200 1 1\n300 1 1\n400 300 2\n500 ? 2\n');
   });
 
   it('leaves a process it cannot place uncounted, and says how many', () => {

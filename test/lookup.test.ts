@@ -79,7 +79,8 @@ describe('every translation of the seed table, both directions', () => {
 
 describe('hostpid lookup on the container story', () => {
   it('maps pid 3 of pid:[4026532388] to host 16268, with the chain of levels', async () => {
-    const run = await runCli(['lookup', '3', '--pidns', `pid:[${INNER_NS}]`, '--proc', story.root]);
+    const run = await runCli(['lookup', '3', '--pidns', `pid:[${INNER_NS}]`,
+      '--proc', story.root]);
     const short = CONTAINER_ID.slice(0, 12);
 
     expect(run.stderr).toBe('');
@@ -125,7 +126,8 @@ describe('hostpid lookup on the container story', () => {
   });
 
   const failures = [
-    { name: 'a PID the namespace does not have', args: ['lookup', '7', '--pidns', String(INNER_NS)],
+    { name: 'a PID the namespace does not have',
+      args: ['lookup', '7', '--pidns', String(INNER_NS)],
       code: 1, message: `no pid 7 in pid:[${INNER_NS}]` },
     { name: 'a host PID that is not there', args: ['lookup', '--host', '99999'], code: 1,
       message: 'no process 99999' },
