@@ -23,6 +23,8 @@ export interface RunningCli {
   stdin: Writable;
   /** Everything on stdout until now, as text. */
   stdoutText: () => string;
+  /** Everything on stderr until now. */
+  stderrText: () => string;
   /** Settles when the process has exited and its pipes are closed. */
   done: Promise<CliRun>;
 }
@@ -40,7 +42,8 @@ export function startCli(args: string[]): RunningCli {
   const done = new Promise<CliRun>((resolve) => child.on('close', (code) => resolve({
     code, stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8') })));
   const stdoutText = () => Buffer.concat(out).toString('utf8');
-  return { child, stdin: child.stdin, stdoutText, done };
+  const stderrText = () => Buffer.concat(err).toString('utf8');
+  return { child, stdin: child.stdin, stdoutText, stderrText, done };
 }
 
 /**
