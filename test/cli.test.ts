@@ -70,7 +70,7 @@ describe('exit codes and messages', () => {
   it.each([
     ['no target', [], /no target namespace for stdin: .*--container ID, --pid HOSTPID.*--pidns/],
     ['two targets', ['--pid', '1', '--pidns', '1'], /give only one of/],
-    ['a malformed --pidns', ['--pidns', 'pid:[x]'], /expected an inode like 4026532388/],
+    ['a malformed --pidns', ['--pidns', 'pid:[x]'], /expected an inode like 4026532388, pid:\[4026532388\] or self/],
     ['an unknown namespace', ['--pidns', '4026500000'], /no process lives in pid:\[4026500000\]/],
     ['a PID that is not there', ['--pid', '999999'], /no process 999999/],
     ['a container name without Docker', ['--container', 'web', '--docker-socket', '/nonexistent.sock'],

@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
-import { logLines } from './helpers/cli.js';
+import { BIN, logLines } from './helpers/cli.js';
 import { INIT_NS, makeFakeProc } from './helpers/fakeproc.js';
 import { canUnshare, descendantsOf, nsPidOf, startNamespace, waitFor } from './helpers/ns.js';
 import { startCli } from './helpers/real.js';
@@ -212,6 +212,21 @@ describe.runIf(canUnshare)('real processes', () => {
     expect(result.code).toBe(0);
     expect(result.stdout.toString()).toBe(`app[1]: init hostpid=1:${ns.initPid}\n` +
       `app[2]: worker hostpid=2:${worker}\n`);
+  });
+});
+
+describe.runIf(canUnshare)('--pidns self', () => {
+  it('resolves in the namespace hostpid runs in, through the host\'s /proc', async () => {
+    const child = spawn('unshare', ['--pid', '--fork', process.execPath, BIN, '--pidns', 'self',
+      '--log-level', 'silent'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    stops.push(() => void child.kill('SIGKILL'));
+    const self = await waitFor(() => descendantsOf(child.pid ?? 0)[0], 'hostpid in its namespace');
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stdin.end('sidecar[1]: that is me\n');
+    await new Promise((resolve) => child.on('close', resolve));
+
+    expect(out).toBe(`sidecar[1]: that is me hostpid=1:${self}\n`);
   });
 });
 

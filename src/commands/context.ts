@@ -32,7 +32,10 @@ export function targetOptions<T>(y: Argv<T>) {
       type: 'number',
       describe: 'host PID of any process in the container (docker inspect -f {{.State.Pid}})',
     })
-    .option('pidns', { type: 'string', describe: 'pid namespace: 4026532388 or pid:[4026532388]' })
+    .option('pidns', {
+      type: 'string',
+      describe: 'pid namespace: 4026532388, pid:[4026532388], or self (the one hostpid runs in)',
+    })
     .group(['container', 'pid', 'pidns'], 'Whose PIDs the log holds (give one):');
 }
 

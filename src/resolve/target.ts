@@ -87,10 +87,16 @@ function targetOfPid(pid: number, procRoot: string): Target {
   return { ns, via: `pid ${pid}` };
 }
 
+/**
+ * `self` is the namespace hostpid runs in: a sidecar that shares its app's
+ * pid namespace. A namespace inode is the same through every procfs mount,
+ * so our own /proc/self says it even when --proc points at the host's.
+ */
 function targetOfPidns(text: string, resolver: Resolver): Target {
-  const ns = parseNsInode(text);
+  const ns = parseNsInode(text === 'self' ? readlinkSync('/proc/self/ns/pid') : text);
   if (ns === undefined) {
-    throw usageError(`--pidns ${text}: expected an inode like 4026532388 or pid:[4026532388]`);
+    throw usageError(`--pidns ${text}: expected an inode like 4026532388, pid:[4026532388] ` +
+      'or self');
   }
   if (!resolver.knowsNamespace(ns)) {
     throw usageError(`no process lives in ${formatNs(ns)} under ${resolver.table.description}: ` +
