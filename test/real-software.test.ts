@@ -10,6 +10,7 @@ import { canUnshare, nsPidOf, type RunningNamespace, startNamespace, waitFor }
   from './helpers/ns.js';
 import { freePort, hostPidOf, killAll, linesOf, pidMapOf, type RunningCli, runCli,
   splitSuffix, startCli, summaryOf, unresolvedTotal, waitForText } from './helpers/real.js';
+import { nginxConf } from './helpers/servers.js';
 
 /*
  * Debian's own servers, each started as pid 1 of a fresh pid namespace the
@@ -47,26 +48,6 @@ function tempDir(name: string): string {
 /** Every process of the namespace, so a failed assertion still kills them. */
 function track(ns: RunningNamespace): void {
   for (const pid of pidMapOf(ns.initPid).values()) started.pids.add(pid);
-}
-
-function nginxConf(dir: string, port: number): string {
-  return `daemon off;
-master_process on;
-worker_processes 2;
-user root;
-error_log ${dir}/error.log notice;
-pid ${dir}/nginx.pid;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path ${dir}/body;
-  proxy_temp_path ${dir}/proxy;
-  fastcgi_temp_path ${dir}/fastcgi;
-  uwsgi_temp_path ${dir}/uwsgi;
-  scgi_temp_path ${dir}/scgi;
-  server { listen 127.0.0.1:${port}; root ${dir}/html; }
-}
-`;
 }
 
 async function httpStatus(url: string): Promise<number> {
