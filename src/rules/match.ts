@@ -174,3 +174,39 @@ function buildPlan(rules: readonly Rule[]): Plan {
 function escape(literal: string): string {
   return literal.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }
+
+/** One match of one rule, for `hostpid rules explain`. */
+export interface Explained {
+  rule: Rule;
+  start: number;
+  end: number;
+  /** Every pid/tid group that took part, kept or not. */
+  captures: Array<{ group: string; kind: 'pid' | 'tid'; text: string; value: number | undefined }>;
+}
+
+/**
+ * What findAll sees in a line, match by match: the text it matched (the
+ * line, or its JSON-decoded form) and each rule's span and captures. A
+ * capture's value is undefined when it is no PID (0, or above PID_MAX).
+ */
+export function explain(line: string, rules: readonly Rule[]): { text: string; matches: Explained[] } {
+  const matches: Explained[] = [];
+
+  const text = scan(line, rules, (rule, m) => {
+    const captures: Explained['captures'] = [];
+    for (const [kind, groups] of [['pid', rule.pidGroups], ['tid', rule.tidGroups]] as const) {
+      for (const group of groups) {
+        const captured = m.groups?.[group.name];
+        if (captured === undefined) continue;
+
+        const found: Found[] = [];
+        collect(found, rule, m, [group], kind);
+        captures.push({ group: group.name, kind, text: captured, value: found[0]?.value });
+      }
+    }
+    matches.push({ rule, start: m.index, end: m.index + m[0].length, captures });
+  });
+
+  matches.sort((a, b) => a.start - b.start);
+  return { text, matches };
+}
