@@ -55,7 +55,7 @@ export function registerRecord<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
   return y.command('record', 'record process starts and exits into an SQLite file until ' +
     'SIGINT or SIGTERM, to resolve old logs by time with --snapshot later',
   (sub) => sub
-    .option('out', { type: 'string', demandOption: true,
+    .option('out', { type: 'string', demandOption: true, requiresArg: true,
       describe: 'SQLite file to create (an existing file is refused)' })
     .option('interval', { type: 'number', default: 1000,
       describe: 'milliseconds between scans; a process that lives less than this may be missed' }),

@@ -137,11 +137,16 @@ export class RecordWriter {
     this.statements.toMs.run(toMs);
   }
 
-  /** Checkpoints the WAL into the main file and closes it. */
+  /**
+   * Folds the WAL into the main file and leaves WAL mode, so a finished
+   * record is one self-contained file to copy, and readers opening it
+   * read-only need no -wal or -shm beside it.
+   */
   close(): void {
     if (!this.db.open) return;
 
     this.db.pragma('wal_checkpoint(TRUNCATE)');
+    this.db.pragma('journal_mode = DELETE');
     this.db.close();
   }
 
