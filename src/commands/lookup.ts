@@ -16,7 +16,12 @@ import {
 import { describeContainer, Placement, readPartialProcesses } from '../resolve/hierarchy.js';
 import { Resolver } from '../resolve/resolver.js';
 import type { Task } from '../resolve/table.js';
-import { resolveTarget, type TargetSpec } from '../resolve/target.js';
+import {
+  isContainerId,
+  resolveTarget,
+  type Target,
+  type TargetSpec,
+} from '../resolve/target.js';
 import { type Blind, privilegeFix, warnBlind } from '../resolve/visibility.js';
 import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
@@ -80,14 +85,19 @@ async function lookupInNamespace(
   blind: Blind,
 ): Promise<LookupAnswer> {
   const { id, procRoot } = options;
-  const denied = options.pid === undefined || options.tid
-    ? undefined
-    : readProcessPartial(procRoot, options.pid);
-  if (denied?.ok === true && denied.process.nsDenied !== undefined) {
-    return lookupUnprivileged(options, denied.process, blind);
-  }
+  const pid = options.tid ? undefined : options.pid;
+  const holder = pid === undefined ? undefined : pidHolder(pid, procRoot);
+  if (holder !== undefined) return lookupUnprivileged(options, holder, blind);
 
-  const target = await resolveTarget(options, procRoot, resolver);
+  let target: Target;
+  try {
+    target = await resolveTarget(options, procRoot, resolver);
+  } catch (err) {
+    // Its processes may all be there, only their ns/pid links refused.
+    const member = options.tid ? undefined : containerHolder(options);
+    if (member === undefined) throw err;
+    return lookupUnprivileged(options, member, blind);
+  }
   const kind = options.tid ? 'tid' : 'pid';
 
   const answer = options.tid
@@ -110,6 +120,27 @@ async function lookupInNamespace(
     target: { ns: target.ns, pid: id, via: target.via },
     levels,
   };
+}
+
+/** The process of `--pid H` when its ns/pid link is refused. */
+function pidHolder(pid: number, procRoot: string): PartialProcess | undefined {
+  const read = readProcessPartial(procRoot, pid);
+  return read.ok && read.process.nsDenied !== undefined ? read.process : undefined;
+}
+
+/**
+ * The outermost process of `--container ID` (its cgroup names it, and
+ * cgroup files are world-readable) when none of their ns/pid links can be read.
+ */
+function containerHolder(options: LookupOptions): PartialProcess | undefined {
+  if (options.container === undefined || !isContainerId(options.container)) return undefined;
+
+  const prefix = options.container.toLowerCase();
+  const members = readPartialProcesses(options.procRoot).filter((p) =>
+    readContainer(options.procRoot, p.pid)?.id.startsWith(prefix) === true);
+  if (members.length === 0 || members.some((p) => p.nsDenied === undefined)) return undefined;
+
+  return members.reduce((a, b) => (b.nsPid.length < a.nsPid.length ? b : a));
 }
 
 /**

@@ -99,8 +99,13 @@ function targetOfPidns(text: string, resolver: Resolver): Target {
       'or self');
   }
   if (!resolver.knowsNamespace(ns)) {
+    const unreadable = resolver.table.unreadableCount();
+    const hidden = resolver.table.unreadableSample()?.reason === 'denied'
+      ? `; ${unreadable} processes could not be read, so it may be theirs: run as root or ` +
+        'with CAP_SYS_PTRACE'
+      : '';
     throw usageError(`no process lives in ${formatNs(ns)} under ${resolver.table.description}: ` +
-      'check the inode with readlink /proc/PID/ns/pid');
+      `check the inode with readlink /proc/PID/ns/pid${hidden}`);
   }
 
   return { ns, via: formatNs(ns) };
