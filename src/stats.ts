@@ -22,3 +22,15 @@ export function newStats(): RunStats {
     longLines: 0,
   };
 }
+
+/** Adds the counts of `more` into `total`. */
+export function addStats(total: RunStats, more: RunStats): void {
+  total.lines += more.lines;
+  total.linesWithPids += more.linesWithPids;
+  total.pids += more.pids;
+  total.resolved += more.resolved;
+  total.longLines += more.longLines;
+  for (const reason of Object.keys(total.unresolved) as Array<keyof RunStats['unresolved']>) {
+    total.unresolved[reason] += more.unresolved[reason];
+  }
+}

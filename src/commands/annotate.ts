@@ -2,7 +2,9 @@ import type { Argv } from 'yargs';
 
 import { INPUT_FORMATS } from '../formats/format.js';
 import { DEFAULT_MAX_SCAN } from '../lines/blocks.js';
+import { usageError } from '../errors.js';
 import { runAnnotate } from '../run/annotate.js';
+import { runBatch } from '../run/batch.js';
 import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
 /** `hostpid [annotate] [FILE...]`, the default command. */
@@ -55,11 +57,44 @@ export function registerAnnotate<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
       })
       .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'see --metrics-port' })
       .group(['follow', 'watch', 'remember', 'stats-interval', 'metrics-port', 'metrics-host'],
-        'Long runs (sidecar, DaemonSet):'),
+        'Long runs (sidecar, DaemonSet):')
+      .option('out-dir', {
+        type: 'string',
+        describe: 'rewrite each FILE (files, directories, globs) to the same relative path ' +
+          'under DIR, gzip kept gzip, instead of writing to stdout',
+      })
+      .option('jobs', {
+        alias: 'j',
+        type: 'number',
+        default: 1,
+        describe: 'with --out-dir: files rewritten at once, each on its own thread',
+      })
+      .group(['out-dir', 'jobs'], 'Rewriting archives:'),
     async (args) => {
       const common = args as unknown as CommonArgs;
+      const files = (args.files as string[] | undefined) ?? [];
+      if (args['out-dir'] !== undefined) {
+        if (files.length === 0 || args.follow === true) {
+          throw usageError('--out-dir rewrites files: give FILEs, directories or globs, ' +
+            'and no --follow');
+        }
+        await runBatch({
+          inputs: files,
+          outDir: args['out-dir'],
+          jobs: Math.max(1, Math.floor(args.jobs)),
+          procRoot: common.proc,
+          maxScan: args['max-scan'],
+          inputFormat: args.input,
+          progress: process.stderr.isTTY === true,
+          log: ctx.log(),
+          ...defined({ rulePaths: args.rules, pid: args.pid, pidns: args.pidns,
+            container: args.container, dockerSocket: args['docker-socket'] }),
+        });
+        return;
+      }
+
       await runAnnotate({
-        files: (args.files as string[] | undefined) ?? [],
+        files,
         procRoot: common.proc,
         maxScan: args['max-scan'],
         inputFormat: args.input,

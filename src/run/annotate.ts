@@ -165,8 +165,8 @@ async function startBackground(options: AnnotateOptions, resolver: Resolver, sta
  * One target per file: the one the user named, or else the container that
  * the file's path names. All are found before the first byte goes out.
  */
-async function targetsOf(files: readonly string[], options: AnnotateOptions,
-  resolver: Resolver): Promise<Target[]> {
+export async function targetsOf(files: readonly string[],
+  options: TargetSpec & { procRoot: string }, resolver: Resolver): Promise<Target[]> {
   const { procRoot } = options;
   const named = [options.pid, options.pidns, options.container].some((v) => v !== undefined);
   if (named) {
@@ -188,7 +188,7 @@ async function targetsOf(files: readonly string[], options: AnnotateOptions,
 }
 
 /** Checks every file before the first byte goes out, so a typo costs no output. */
-function checkFiles(files: readonly string[]): void {
+export function checkFiles(files: readonly string[]): void {
   for (const file of files) {
     if (file === '-') continue;
 

@@ -1,0 +1,25 @@
+import { parentPort, workerData } from 'node:worker_threads';
+
+import { Resolver } from '../resolve/resolver.js';
+import { loadRules } from '../rules/load.js';
+import { newStats } from '../stats.js';
+import type { WorkerSetup } from './batch.js';
+import { type RewriteJob, rewriteFile } from './rewrite.js';
+
+/*
+ * One worker thread of `--jobs N`: it loads the rules and keeps a resolver of
+ * its own, then rewrites the files the main thread sends, one at a time, and
+ * answers each with that file's counts.
+ */
+const setup = workerData as WorkerSetup;
+const rules = loadRules(setup.rulePaths);
+const resolver = new Resolver({ procRoot: setup.procRoot });
+
+parentPort?.on('message', (job: RewriteJob) => {
+  const stats = newStats();
+  rewriteFile(job, { rules, resolver, stats,
+    ...(setup.maxScan === undefined ? {} : { maxScan: setup.maxScan }),
+    ...(setup.inputFormat === undefined ? {} : { inputFormat: setup.inputFormat }) })
+    .then(() => parentPort?.postMessage({ stats }))
+    .catch((err: unknown) => parentPort?.postMessage({ error: (err as Error).message }));
+});

@@ -1,0 +1,61 @@
+import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readSync,
+  renameSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { createGzip } from 'node:zlib';
+
+import type { InputFormat } from '../formats/format.js';
+import { maybeGunzip } from '../lines/gunzip.js';
+import { createAnnotator } from '../pipeline.js';
+import type { Resolver } from '../resolve/resolver.js';
+import type { Rule } from '../rules/types.js';
+import type { RunStats } from '../stats.js';
+
+export interface RewriteJob {
+  file: string;
+  out: string;
+  ns: number;
+}
+
+export interface RewriteContext {
+  rules: readonly Rule[];
+  resolver: Resolver;
+  stats: RunStats;
+  maxScan?: number;
+  inputFormat?: InputFormat | 'auto';
+}
+
+/**
+ * Rewrites one file into `out`, annotated, compressed again if it was
+ * gzip. The output appears under its name only when complete: it is written
+ * beside it first and renamed, so an interrupted run leaves no half file.
+ */
+export async function rewriteFile(job: RewriteJob, ctx: RewriteContext): Promise<void> {
+  mkdirSync(dirname(job.out), { recursive: true });
+  const partial = `${job.out}.hostpid-partial`;
+  const annotator = createAnnotator({ ns: job.ns, rules: ctx.rules, resolver: ctx.resolver,
+    stats: ctx.stats,
+    ...(ctx.maxScan === undefined ? {} : { maxScan: ctx.maxScan }),
+    ...(ctx.inputFormat === undefined ? {} : { input: ctx.inputFormat }) });
+  const input = maybeGunzip(createReadStream(job.file));
+  const output = createWriteStream(partial);
+
+  try {
+    if (isGzipFile(job.file)) await pipeline(input, annotator, createGzip(), output);
+    else await pipeline(input, annotator, output);
+    renameSync(partial, job.out);
+  } catch (err) {
+    rmSync(partial, { force: true });
+    throw err;
+  }
+}
+
+function isGzipFile(file: string): boolean {
+  const fd = openSync(file, 'r');
+  try {
+    const head = Buffer.alloc(2);
+    return readSync(fd, head, 0, 2, 0) === 2 && head[0] === 0x1f && head[1] === 0x8b;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -1,0 +1,77 @@
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gunzipSync, gzipSync } from 'node:zlib';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { logLines, runCli } from './helpers/cli.js';
+import { INIT_NS, makeFakeProc } from './helpers/fakeproc.js';
+
+const NS = 4026532388;
+let proc: ReturnType<typeof makeFakeProc>;
+let dir: string;
+
+beforeAll(() => {
+  proc = makeFakeProc([
+    { nsPid: [1], ppid: 0, ns: INIT_NS },
+    { nsPid: [16263, 1], ppid: 1, ns: NS },
+    { nsPid: [16268, 3], ppid: 16263, ns: NS },
+  ]);
+  dir = mkdtempSync(join(tmpdir(), 'hostpid-batch-'));
+  mkdirSync(join(dir, 'in', 'web'), { recursive: true });
+  mkdirSync(join(dir, 'in', 'db'), { recursive: true });
+  for (let i = 0; i < 6; i++) {
+    writeFileSync(join(dir, 'in', 'web', `app-${i}.log`), `myapp[3]: file ${i}\nplain\n`);
+  }
+  writeFileSync(join(dir, 'in', 'db', 'old.log.1'), gzipSync('myapp[1]: rotated\n'));
+});
+afterAll(() => {
+  proc.cleanup();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const target = () => ['--proc', proc.root, '--pidns', String(NS)];
+
+describe('--out-dir', () => {
+  it.each([1, 2])('rewrites a directory tree with --jobs %i, keeping names and gzip',
+    async (jobs) => {
+      const out = join(dir, `out-${jobs}`);
+      const result = await runCli([...target(), '--out-dir', out, '--jobs', String(jobs),
+        join(dir, 'in')]);
+
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe('');
+      expect(readdirSync(join(out, 'web')).sort()).toEqual(
+        ['app-0.log', 'app-1.log', 'app-2.log', 'app-3.log', 'app-4.log', 'app-5.log']);
+      expect(readFileSync(join(out, 'web', 'app-4.log'), 'utf8'))
+        .toBe('myapp[3]: file 4 hostpid=3:16268\nplain\n');
+      expect(gunzipSync(readFileSync(join(out, 'db', 'old.log.1'))).toString())
+        .toBe('myapp[1]: rotated hostpid=1:16263\n');
+      expect(logLines(result.stderr).find((l) => l['msg'] === 'summary'))
+        .toMatchObject({ files: 7, lines: 13, resolved: 7 });
+    });
+
+  it('takes glob patterns', async () => {
+    const out = join(dir, 'out-glob');
+    const result = await runCli([...target(), '--out-dir', out, join(dir, 'in', 'web', 'app-[12].log')]);
+
+    expect(result.code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['app-1.log', 'app-2.log']);
+  });
+
+  it.each([
+    ['no files', [], /--out-dir rewrites files/],
+    ['a glob that matches nothing', ['/nonexistent/*.log'], /matches no file/],
+    ['the input directory itself', ['--out-dir-same'], /would overwrite/],
+  ])('refuses %s with exit 2', async (_name, extra, message) => {
+    const same = extra[0] === '--out-dir-same';
+    const args = same
+      ? [...target(), '--out-dir', join(dir, 'in', 'web'), join(dir, 'in', 'web', 'app-0.log')]
+      : [...target(), '--out-dir', join(dir, 'never'), ...extra];
+    const result = await runCli(args);
+
+    expect(result.code).toBe(2);
+    expect(String(logLines(result.stderr)[0]?.['msg'])).toMatch(message);
+  });
+});
