@@ -1,6 +1,8 @@
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, rmdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -143,5 +145,30 @@ describe.skipIf(!canUnshare)('run unprivileged (setpriv --reuid=nobody)', () => 
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
     expect(run.stderr).toContain(`no pid 9 found in the namespace of init ${inner}`);
+  });
+});
+
+describe.skipIf(!canUnshare)('a procfs mounted with hidepid=', () => {
+  const mountPoint = mkdtempSync(join(tmpdir(), 'hostpid-hidepid-'));
+
+  beforeAll(() => {
+    execFileSync('mount', ['-t', 'proc', '-o', 'hidepid=2', 'proc', mountPoint]);
+  });
+
+  afterAll(() => {
+    execFileSync('umount', [mountPoint]);
+    rmdirSync(mountPoint);
+  });
+
+  it('tree says other users\' processes are hidden, and shows only what it saw', async () => {
+    const run = await runAsNobody(['tree', '--format', 'json', '--proc', mountPoint]);
+    const body = JSON.parse(run.stdout) as { namespaces: Array<Record<string, unknown>> };
+
+    expect(run.code).toBe(0);
+    expect(body.namespaces).toHaveLength(1);
+    expect(body.namespaces[0]).toMatchObject({ level: 0, initComm: '?', processes: 1 });
+    expect(warnings(run.stderr)).toEqual([`${mountPoint} is mounted with hidepid=invisible: ` +
+      'processes of other users are hidden; run as root, or mount it with hidepid=0 or gid= ' +
+      'a group you are in']);
   });
 });
