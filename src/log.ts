@@ -1,5 +1,7 @@
 import pino, { type Logger } from 'pino';
-import pretty from 'pino-pretty';
+import { createRequire } from 'node:module';
+
+import type { PrettyOptions } from 'pino-pretty';
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -13,6 +15,10 @@ export function createLogger(level = 'info', format?: LogFormat): Logger {
   const chosen = format ?? (process.stderr.isTTY ? 'pretty' : 'json');
   if (chosen === 'json') return pino(options, pino.destination({ fd: 2, sync: true }));
 
+  // Required here, not imported at the top: most runs log JSON and should
+  // not pay pino-pretty's load time.
+  const pretty = createRequire(import.meta.url)('pino-pretty') as
+    (options: PrettyOptions) => NodeJS.WritableStream;
   const stream = pretty({
     destination: 2,
     sync: true,

@@ -4,7 +4,6 @@ import { INPUT_FORMATS } from '../formats/format.js';
 import { DEFAULT_MAX_SCAN } from '../lines/blocks.js';
 import { usageError } from '../errors.js';
 import { runAnnotate } from '../run/annotate.js';
-import { runBatch } from '../run/batch.js';
 import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
 /** `hostpid [annotate] [FILE...]`, the default command. */
@@ -78,6 +77,8 @@ export function registerAnnotate<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
           throw usageError('--out-dir rewrites files: give FILEs, directories or globs, ' +
             'and no --follow');
         }
+        // Loaded only here: globbing and the progress bar cost start-up time.
+        const { runBatch } = await import('../run/batch.js');
         await runBatch({
           inputs: files,
           outDir: args['out-dir'],

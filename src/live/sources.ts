@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, type Readable } from 'node:stream';
 
-import TailFile from '@logdna/tail-file';
 
 /**
  * One input of a run. `stream` ends when the input ends or when stop() is
@@ -26,7 +25,8 @@ export async function openSource(file: string, options: SourceOptions): Promise<
   if (!options.follow) return gated(file, createReadStream(file));
 
   // Polls forever, like tail -F: a rotated file that takes a while to be
-  // created again is waited for, not an error.
+  // created again is waited for, not an error. Loaded on first use only.
+  const { default: TailFile } = await import('@logdna/tail-file');
   const tail = new TailFile(file, {
     startPos: 0,
     pollFileIntervalMs: options.pollMs,
