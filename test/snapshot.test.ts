@@ -8,6 +8,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { runSnapshot } from '../src/commands/snapshot.js';
 import { parseBtime, readBootTime, wallClockMs } from '../src/proc/boottime.js';
+import { buildHierarchy, formatTable } from '../src/resolve/hierarchy.js';
 import { Resolver } from '../src/resolve/resolver.js';
 import { snapshotJson } from '../src/snapshot/json.js';
 import { openRecordedSource } from '../src/snapshot/source.js';
@@ -130,6 +131,17 @@ describe('a snapshot of the seed container story', () => {
     const source = openRecordedSource(snapshotOf(STORY, takenAtMs));
 
     expect(source.history.at(STORY_NS, 3, timeMs)).toMatchObject(expected);
+  });
+
+  it('gives tree its hierarchy: the seed table and the container of each init', () => {
+    const source = openRecordedSource(snapshotOf(STORY, takenAtMs));
+    const hierarchy = buildHierarchy(source.processes(), {
+      containerOf: (pid) => source.containerOf(pid),
+      cmdlineOf: () => undefined,
+    });
+
+    expect(formatTable(hierarchy)).toBe('14918 1 1\n16263 14918 2\n16581 1 1\n');
+    expect(hierarchy.below[1]?.container).toEqual({ runtime: 'docker', id: DOCKER_ID });
   });
 
   it('answers history in every namespace that holds the process', () => {
