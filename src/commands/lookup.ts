@@ -22,7 +22,7 @@ import {
   type Target,
   type TargetSpec,
 } from '../resolve/target.js';
-import { type Blind, privilegeFix, warnBlind } from '../resolve/visibility.js';
+import { type Blind, privilegeFix, processes, warnBlind } from '../resolve/visibility.js';
 import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
 export interface LookupOptions extends TargetSpec {
@@ -51,7 +51,7 @@ export interface LookupAnswer {
   hostTid?: number;
   comm: string;
   /** The namespace the question was asked in, for container-side lookups. */
-  target?: { ns: number; pid: number; via: string };
+  target?: { ns: number | undefined; pid: number; via: string };
   levels: LevelEntry[];
 }
 
@@ -106,7 +106,7 @@ async function lookupInNamespace(
   if (!answer.ok) {
     const unreadable = resolver.table.unreadableCount();
     const why = answer.reason === 'unreadable'
-      ? `; ${unreadable} processes could not be read, it may be one of them: ${privilegeFix()}`
+      ? `; ${processes(unreadable)} could not be read and may be it: ${privilegeFix()}`
       : '';
     throw new HostpidError(`no ${kind} ${id} in ${formatNs(target.ns)} (${target.via})${why}`);
   }
@@ -164,7 +164,9 @@ function lookupUnprivileged(
       `reader may see: ${privilegeFix()}`);
   }
 
-  return { hostPid: found.pid, comm: found.comm, levels: partialLevels(options, found, places) };
+  const target = { ns: holder.pidNs, pid: options.id, via: `the namespace of init ${initPid}` };
+  return { hostPid: found.pid, comm: found.comm, target,
+    levels: partialLevels(options, found, places) };
 }
 
 function lookupHost(options: LookupOptions, resolver: Resolver, blind: Blind): LookupAnswer {
@@ -259,7 +261,10 @@ function levelsOf(task: Task, resolver: Resolver, procRoot: string, hostTid?: nu
 export function renderJson(answer: LookupAnswer): string {
   const levels = answer.levels.map((e) => ({ level: e.level, pid: e.pid, ns: e.ns ?? null,
     initPid: e.initPid ?? null, container: e.container ?? null }));
-  return `${JSON.stringify({ ...answer, levels }, null, 2)}\n`;
+  const target = answer.target === undefined
+    ? {}
+    : { target: { ...answer.target, ns: answer.target.ns ?? null } };
+  return `${JSON.stringify({ ...answer, ...target, levels }, null, 2)}\n`;
 }
 
 /** A heading line, then one row per level, outermost first. */
@@ -270,7 +275,7 @@ export function renderAnswer(answer: LookupAnswer): string {
   const asked = answer.target === undefined
     ? ''
     : `: ${answer.hostTid === undefined ? 'pid' : 'tid'} ${answer.target.pid} in ` +
-      `${formatNs(answer.target.ns)}`;
+      (answer.target.ns === undefined ? answer.target.via : formatNs(answer.target.ns));
 
   const rows = [['LEVEL', answer.hostTid === undefined ? 'PID' : 'TID', 'NAMESPACE', 'INIT',
     'CONTAINER']];

@@ -101,8 +101,8 @@ function targetOfPidns(text: string, resolver: Resolver): Target {
   if (!resolver.knowsNamespace(ns)) {
     const unreadable = resolver.table.unreadableCount();
     const hidden = resolver.table.unreadableSample()?.reason === 'denied'
-      ? `; ${unreadable} processes could not be read, so it may be theirs: run as root or ` +
-        'with CAP_SYS_PTRACE'
+      ? `; ${unreadable} unreadable ${unreadable === 1 ? 'process' : 'processes'} may hold it: ` +
+        'run as root or with CAP_SYS_PTRACE'
       : '';
     throw usageError(`no process lives in ${formatNs(ns)} under ${resolver.table.description}: ` +
       `check the inode with readlink /proc/PID/ns/pid${hidden}`);

@@ -19,13 +19,13 @@ export function warnBlind(log: Logger, procRoot: string, blind: Blind): void {
   const denied = blind.denied;
   if (denied !== undefined && denied.count > 0) {
     log.warn({ count: denied.count, path: denied.sample?.path, code: denied.sample?.code },
-      `cannot read the pid namespace link of ${denied.count} processes, so their ` +
+      `cannot read the pid namespace link of ${processes(denied.count)}, so their ` +
       `namespace inodes show as "?": ${privilegeFix()}`);
   }
 
   if (blind.unplaced !== undefined && blind.unplaced > 0) {
     log.warn({ count: blind.unplaced },
-      `${blind.unplaced} processes could not be placed in a namespace and are not counted: ` +
+      `${processes(blind.unplaced)} could not be placed in a namespace and are not counted: ` +
       privilegeFix());
   }
 
@@ -42,4 +42,9 @@ export function privilegeFix(): string {
   return process.getuid?.() === 0
     ? 'they refuse ptrace-read even to root (another user namespace, Yama or an LSM)'
     : PRIVILEGE_FIX;
+}
+
+/** "1 process", "2 processes". */
+export function processes(count: number): string {
+  return `${count} ${count === 1 ? 'process' : 'processes'}`;
 }
