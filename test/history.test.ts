@@ -51,7 +51,8 @@ describe('history from what a live run has seen', () => {
     writeFileSync(join(made.root, 'stat'), `btime ${BOOT_MS / 1000}\n`);
     const clock = { now: BOOT_MS + 30_000 };
     const resolver = new Resolver({ procRoot: made.root, now: () => clock.now, minRescanMs: 0 });
-    return { root: made.root, clock, history: new LiveHistory(resolver, made.root, () => clock.now) };
+    const history = new LiveHistory(resolver, made.root, () => clock.now);
+    return { root: made.root, clock, history };
   }
 
   it('answers with a running process for a time after its start', () => {

@@ -34,13 +34,14 @@ describe('hostpid record from the command line', () => {
     expect(logLines(result.stderr).at(-1)?.['msg']).toMatch(message);
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s and leaves a closed record', async (sig) => {
-    const out = join(dir, `${sig}.db`);
-    const recorder = startCli(['record', '--out', out, '--interval', '20', '--log-format', 'json']);
+  it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s, leaving a closed record', async (signal) => {
+    const out = join(dir, `${signal}.db`);
+    const recorder = startCli(['record', '--out', out, '--interval', '20',
+      '--log-format', 'json']);
     await waitFor(() => (existsSync(out) ? true : undefined), 'the record file');
     await new Promise((resolve) => setTimeout(resolve, 150));
 
-    recorder.child.kill(sig);
+    recorder.child.kill(signal);
     const result = await recorder.done;
     const source = openRecordedSource(out);
     const recorded = source.processes().some((p) => p.pid === recorder.child.pid);

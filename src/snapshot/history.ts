@@ -50,7 +50,9 @@ export function decide(
   if (timeMs > coverage.toMs) return { ok: false, reason: 'after-record' };
 
   const missing = timeMs < coverage.fromMs ? 'before-record' : 'not-found';
-  if (candidate === undefined || candidate.startedMs > timeMs) return { ok: false, reason: missing };
+  if (candidate === undefined || candidate.startedMs > timeMs) {
+    return { ok: false, reason: missing };
+  }
   if (candidate.exitedMs !== undefined && candidate.exitedMs <= timeMs) {
     return { ok: false, reason: missing };
   }

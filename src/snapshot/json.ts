@@ -88,7 +88,9 @@ function parseProcess(p: unknown, bootTimeMs: number, file: string, i: number): 
   const ok = isObject(p) && isNumber(p['pid']) && isNumber(p['ppid']) &&
     isNumber(p['pidNs']) && isNumber(p['startTime']) && typeof p['comm'] === 'string' &&
     Array.isArray(p['nsPid']) && p['nsPid'].length > 0 && p['nsPid'].every(isNumber);
-  if (!ok) throw notASnapshot(file, `process ${i} lacks pid, ppid, nsPid, pidNs, startTime or comm`);
+  if (!ok) {
+    throw notASnapshot(file, `process ${i} lacks pid, ppid, nsPid, pidNs, startTime or comm`);
+  }
 
   const startTime = p['startTime'] as number;
   const process: RecordedProcess = { pid: p['pid'] as number, ppid: p['ppid'] as number,

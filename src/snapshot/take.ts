@@ -25,7 +25,8 @@ export function takeSnapshot(procRoot: string, now = Date.now): TakenSnapshot {
 
 /** A process read from procfs, with its wall-clock start and its container. */
 export function withTimes(procRoot: string, bootTimeMs: number, info: ProcessInfo) {
-  const recorded: RecordedProcess = { ...info, startedMs: wallClockMs(bootTimeMs, info.startTime) };
+  const startedMs = wallClockMs(bootTimeMs, info.startTime);
+  const recorded: RecordedProcess = { ...info, startedMs };
   const container = readContainer(procRoot, info.pid);
   if (container !== undefined) recorded.container = container;
   return recorded;
