@@ -34,7 +34,7 @@ describe('hostpid record from the command line', () => {
     expect(logLines(result.stderr).at(-1)?.['msg']).toMatch(message);
   });
 
-  it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s, leaving a closed record', async (signal) => {
+  it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s, the record closed', async (signal) => {
     const out = join(dir, `${signal}.db`);
     const recorder = startCli(['record', '--out', out, '--interval', '20',
       '--log-format', 'json']);
