@@ -129,6 +129,15 @@ describe('tree and json formats', () => {
     ].join('\n'));
   });
 
+  it('keeps a command line that holds newlines and escapes on one harmless line', async () => {
+    const odd: FakeProcess[] = [{ nsPid: [1], ppid: 0, ns: INIT_NS, comm: 'init' },
+      { nsPid: [50, 1], ppid: 1, ns: 4026532600, cmdline: 'sh -c \n\x1b[2Jecho\thi' }];
+    const run = await runCli(['tree', '--format', 'tree', '--proc', fake(odd)]);
+
+    expect(utf8(run.stdout).split('\n')[1]).toBe(
+      '└── pid:[4026532600]  level 1  init 50 (sh -c ?[2Jecho hi)  1 process');
+  });
+
   it('gives programs a flat list where each namespace names its parent', async () => {
     const run = await runCli(['tree', '--format', 'json', '--proc', fake(CONTAINER_STORY)]);
     const body = JSON.parse(run.stdout) as { namespaces: Array<Record<string, unknown>> };

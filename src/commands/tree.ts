@@ -58,7 +58,9 @@ function drawChildren(children: readonly PidNamespace[], indent: string, lines: 
 const COMMAND_WIDTH = 40;
 
 function describeNamespace(ns: PidNamespace): string {
-  const command = ns.initCmdline ?? ns.initComm;
+  // A command line may hold newlines or escape sequences: one line, nothing a terminal obeys.
+  const command = (ns.initCmdline ?? ns.initComm).replace(/\s+/g, ' ').trim()
+    .replace(/[\x00-\x1f\x7f]/g, '?');
   const shown = command.length > COMMAND_WIDTH
     ? `${command.slice(0, COMMAND_WIDTH - 1)}…`
     : command;
