@@ -18,7 +18,7 @@ export function newStats(): RunStats {
     linesWithPids: 0,
     pids: 0,
     resolved: 0,
-    unresolved: { 'not-found': 0, unreadable: 0, 'unknown-namespace': 0 },
+    unresolved: { 'not-found': 0, unreadable: 0, 'unknown-namespace': 0, 'namespace-gone': 0 },
     longLines: 0,
   };
 }

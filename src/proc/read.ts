@@ -120,7 +120,9 @@ function failure(path: string, err: unknown): Failure {
   const code = errnoCode(err);
   if (code === 'EACCES' || code === 'EPERM') return { ok: false, reason: 'denied', path, code };
   if (code === 'ENOENT' || code === 'ESRCH') return { ok: false, reason: 'gone', path, code };
-  if (code === 'EINVAL') return { ok: false, reason: 'malformed', path, code };
+  // Any other errno (EINVAL, EIO, EISDIR, ELOOP...) means this entry is not a
+  // readable process: counted and skipped, never fatal to a run.
+  if (code !== undefined) return { ok: false, reason: 'malformed', path, code };
 
   throw err;
 }

@@ -4,7 +4,7 @@ import { ProcessTable, type Task } from './table.js';
 import { ThreadResolver, type ThreadResolution } from './threads.js';
 
 /** Why a PID got `?`: counted in the summary under these names. */
-export type Unresolved = 'not-found' | 'unreadable' | 'unknown-namespace';
+export type Unresolved = 'not-found' | 'unreadable' | 'unknown-namespace' | 'namespace-gone';
 
 export type Resolution =
   | { ok: true; hostPid: number; task: Task }
@@ -44,6 +44,7 @@ export class Resolver {
   private warnedUnreadable = false;
   private readonly procRoot: string | undefined;
   private threads: ThreadResolver | undefined;
+  private readonly pins = new Map<number, number | undefined>();
 
   constructor(options: ResolverOptions = {}) {
     const source = options.source ?? new ProcfsSource(options.procRoot ?? '/proc');
@@ -85,10 +86,21 @@ export class Resolver {
     }
   }
 
+  /**
+   * Ties `ns` to the namespace that has that inode now. If every process of
+   * it exits and the kernel hands the inode to a new namespace, PIDs of the
+   * old one are answered 'namespace-gone', never looked up in the new one.
+   */
+  pin(ns: number): void {
+    if (!this.table.hasScanned) this.refresh();
+    this.pins.set(ns, this.table.birthOf(ns));
+  }
+
   /** The host PID of PID `vpid` in pid namespace `ns`. */
   resolve(ns: number, vpid: number): Resolution {
     this.stats.lookups++;
     if (!this.table.hasScanned) this.refresh();
+    if (this.isGone(ns)) return { ok: false, reason: 'namespace-gone' };
 
     const hit = this.table.lookup(ns, vpid);
     if (hit !== undefined) return { ok: true, hostPid: hit.info.pid, task: hit };
@@ -97,7 +109,9 @@ export class Resolver {
     if (this.now() - this.lastScan >= this.minRescanMs) {
       this.refresh();
       const retry = this.table.lookup(ns, vpid);
-      if (retry !== undefined) return { ok: true, hostPid: retry.info.pid, task: retry };
+      if (retry !== undefined && !this.isGone(ns)) {
+        return { ok: true, hostPid: retry.info.pid, task: retry };
+      }
     }
 
     return { ok: false, reason: this.missReason(ns) };
@@ -109,7 +123,13 @@ export class Resolver {
     return this.table.knowsNamespace(ns);
   }
 
+  /** A pinned namespace that died, whether or not its inode was reused. */
+  private isGone(ns: number): boolean {
+    return this.pins.has(ns) && this.pins.get(ns) !== this.table.birthOf(ns);
+  }
+
   private missReason(ns: number): Unresolved {
+    if (this.isGone(ns)) return 'namespace-gone';
     if (!this.table.knowsNamespace(ns)) return 'unknown-namespace';
     return this.table.unreadableCount() > 0 ? 'unreadable' : 'not-found';
   }

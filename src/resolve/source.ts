@@ -8,6 +8,8 @@ export interface ScanDelta {
   gone: number[];
   /** PIDs seen but not readable this time, by reason. */
   failed: Map<number, { reason: ReadFailure; path: string }>;
+  /** Failed reads by errno (ENOENT, ESRCH, EACCES...) or 'malformed', vanished ones too. */
+  errors?: Map<string, number>;
 }
 
 /**
@@ -30,14 +32,21 @@ export class ProcfsSource implements ProcessSource {
 
   scan(known: ReadonlySet<number>): ScanDelta {
     const present = this.list();
-    const delta: ScanDelta = { added: [], gone: [], failed: new Map() };
+    const errors = new Map<string, number>();
+    const delta: ScanDelta = { added: [], gone: [], failed: new Map(), errors };
 
     for (const pid of present) {
       if (known.has(pid)) continue;
 
       const read = readProcess(this.procRoot, pid);
-      if (read.ok) delta.added.push(read.process);
-      else if (read.reason !== 'gone') delta.failed.set(pid, read);
+      if (read.ok) {
+        delta.added.push(read.process);
+        continue;
+      }
+
+      const code = read.code ?? 'malformed';
+      errors.set(code, (errors.get(code) ?? 0) + 1);
+      if (read.reason !== 'gone') delta.failed.set(pid, read);
     }
 
     const seen = new Set(present);

@@ -36,6 +36,18 @@ export class ProcessTable {
   private readonly nsAncestry = new Map<number, Array<number | undefined>>();
   private readonly indexes = new Map<number, Map<number, Task>>();
   private scanned = false;
+  /** Failed reads over the table's life, by errno: for the run's summary. */
+  readonly readErrors = new Map<string, number>();
+  /**
+   * A serial number per namespace, given when it is first seen. An inode
+   * that comes back after its namespace died is a new namespace (the kernel
+   * reuses inode numbers) and gets a new number, so a caller that pinned
+   * the old one can tell.
+   */
+  private readonly births = new Map<number, number>();
+  private nextBirth = 1;
+  /** The init (last NSpid 1) of each namespace: a namespace dies with it. */
+  private readonly inits = new Map<number, Task>();
 
   constructor(
     private readonly source: ProcessSource,
@@ -52,6 +64,9 @@ export class ProcessTable {
     const delta = this.source.scan(known);
     const byPid = new Map(delta.added.map((info) => [info.pid, info]));
 
+    for (const [code, count] of delta.errors ?? []) {
+      this.readErrors.set(code, (this.readErrors.get(code) ?? 0) + count);
+    }
     for (const pid of delta.gone) this.forget(pid, now);
     for (const [pid, failure] of delta.failed) this.unreadable.set(pid, failure);
     for (const info of delta.added) this.admit(info, byPid);
@@ -97,6 +112,11 @@ export class ProcessTable {
   /** The namespaces at each level that hold namespace `ns`, outermost first. */
   ancestryOf(ns: number): ReadonlyArray<number | undefined> | undefined {
     return this.nsAncestry.get(ns);
+  }
+
+  /** The serial number of the namespace now known under inode `ns`. */
+  birthOf(ns: number): number | undefined {
+    return this.births.get(ns);
   }
 
   knowsNamespace(ns: number): boolean {
@@ -198,13 +218,33 @@ export class ProcessTable {
   /** Keeps, per namespace, the most complete ancestry any of its tasks knew. */
   private learnNamespace(task: Task): void {
     const ns = task.info.pidNs;
+    if (task.info.nsPid.at(-1) === 1) this.learnInit(ns, task);
+
     const known = this.nsAncestry.get(ns);
     if (known === undefined) {
       this.nsAncestry.set(ns, [...task.ancestry]);
+      this.births.set(ns, this.nextBirth++);
       return;
     }
 
     for (let k = 0; k < known.length; k++) known[k] ??= task.ancestry[k];
+  }
+
+  /**
+   * A second init under the same inode means the namespace died (with its
+   * init) and the kernel gave the inode to a new one: the old one's
+   * remembered tasks are dropped and the inode gets a new serial number.
+   */
+  private learnInit(ns: number, init: Task): void {
+    const previous = this.inits.get(ns);
+    this.inits.set(ns, init);
+    if (previous === undefined || previous === init) return;
+
+    for (const task of [...this.exited.values()]) {
+      if (task.ancestry.includes(ns)) this.purge(task);
+    }
+    this.indexes.delete(ns);
+    this.births.set(ns, this.nextBirth++);
   }
 
   private forget(pid: number, now: number): void {
@@ -252,6 +292,8 @@ export class ProcessTable {
       if (inUse.has(ns)) continue;
       this.nsAncestry.delete(ns);
       this.indexes.delete(ns);
+      this.births.delete(ns);
+      this.inits.delete(ns);
     }
   }
 }

@@ -75,6 +75,7 @@ export async function runAnnotate(options: AnnotateOptions): Promise<RunStats> {
   const files = options.files.length === 0 ? ['-'] : options.files;
   checkFiles(files);
   const targets = await targetsOf(files, options, resolver);
+  for (const target of targets) resolver.pin(target.ns);
   const stats = newStats();
   const running = new Set<{ source: Source; annotator: Annotator }>();
   let stopped = false;
@@ -130,8 +131,9 @@ export async function runAnnotate(options: AnnotateOptions): Promise<RunStats> {
     background.close();
   }
 
-  log.info({ ...stats, rescans: resolver.stats.scans, ns: [...new Set(targets.map((t) => t.ns))] },
-    'summary');
+  log.info({ ...stats, rescans: resolver.stats.scans,
+    readErrors: Object.fromEntries(resolver.table.readErrors),
+    ns: [...new Set(targets.map((t) => t.ns))] }, 'summary');
   return stats;
 }
 

@@ -1,0 +1,119 @@
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Readable, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { type Block, BlockSplitter } from '../src/lines/blocks.js';
+import { Resolver } from '../src/resolve/resolver.js';
+import { logLines } from './helpers/cli.js';
+import { type FakeProcess, INIT_NS, makeFakeProc, writeProcess } from './helpers/fakeproc.js';
+import { startCli } from './helpers/real.js';
+
+const NS = 4026532388;
+const BASE: FakeProcess[] = [
+  { nsPid: [1], ppid: 0, ns: INIT_NS },
+  { nsPid: [100, 1], ppid: 1, ns: NS },
+  { nsPid: [101, 2], ppid: 100, ns: NS },
+];
+
+let cleanups: Array<() => void> = [];
+afterEach(() => {
+  for (const cleanup of cleanups.splice(0)) cleanup();
+});
+function tree(processes: FakeProcess[]) {
+  const made = makeFakeProc(processes);
+  cleanups.push(made.cleanup);
+  return made.root;
+}
+
+describe('broken procfs entries are counted, never fatal', () => {
+  it('skips a status that is a directory, an ns link that names no namespace, a vanished one',
+    () => {
+    const root = tree(BASE);
+    mkdirSync(join(root, '200', 'status'), { recursive: true });
+    mkdirSync(join(root, '201', 'ns'), { recursive: true });
+    writeFileSync(join(root, '201', 'status'), 'Name:\tx\nTgid:\t201\nPPid:\t1\nNSpid:\t201\n');
+    symlinkSync(join(root, '201', 'ns', 'pid'), join(root, '201', 'ns', 'pid'));
+    mkdirSync(join(root, '202'));
+
+    const resolver = new Resolver({ procRoot: root });
+    const answer = resolver.resolve(NS, 2);
+
+    expect(answer.ok && answer.hostPid).toBe(101);
+    expect(Object.fromEntries(resolver.table.readErrors)).toEqual({
+      EISDIR: 1, malformed: 1, ENOENT: 1 });
+  });
+});
+
+describe('a namespace whose inode is reused', () => {
+  it('answers namespace-gone for the old one, never the new one\'s process', () => {
+    const root = tree(BASE);
+    let now = 0;
+    const resolver = new Resolver({ procRoot: root, now: () => now, rememberMs: 1000 });
+    resolver.pin(NS);
+    expect(resolver.resolve(NS, 2)).toMatchObject({ ok: true, hostPid: 101 });
+
+    rmSync(join(root, '100'), { recursive: true });
+    rmSync(join(root, '101'), { recursive: true });
+    now = 5000;
+    resolver.refresh();
+    writeProcess(root, { nsPid: [300, 1], ppid: 1, ns: NS });
+    writeProcess(root, { nsPid: [301, 2], ppid: 300, ns: NS });
+    now = 6000;
+    resolver.refresh();
+
+    expect(resolver.resolve(NS, 2)).toEqual({ ok: false, reason: 'namespace-gone' });
+    expect(resolver.table.lookup(NS, 2)?.info.pid).toBe(301);
+  });
+});
+
+describe('a procfs that disappears mid-run', () => {
+  it('ends the run with exit 1 and says what happened', async () => {
+    const root = tree(BASE);
+    const cli = startCli(['--proc', root, '--pidns', String(NS), '--log-format', 'json']);
+    cli.stdin.write('app[2]: known\n');
+    await new Promise<void>((resolve) => {
+      const check = () => (cli.stdoutText().includes('\n') ? resolve() : setTimeout(check, 20));
+      check();
+    });
+
+    rmSync(root, { recursive: true });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    cli.stdin.end('app[77]: unknown, so it rescans\n');
+    const result = await cli.done;
+
+    expect(result.code).toBe(1);
+    expect(result.stdout.toString()).toBe('app[2]: known hostpid=2:101\n');
+    const error = logLines(result.stderr).find((l) => l['level'] === 50);
+    expect(String(error?.['msg'])).toMatch(/^cannot list processes in .*ENOENT/);
+  });
+});
+
+describe('very long lines', () => {
+  it('a 64 MiB line passes with no block larger than a chunk plus the scan limit', async () => {
+    const size = 64 * 1024 * 1024;
+    const chunk = Buffer.alloc(64 * 1024, 0x61);
+    const chunks = function* () {
+      yield Buffer.from('app[2]: ');
+      for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
+      yield Buffer.from('\nafter\n');
+    };
+    let largest = 0;
+    let total = 0;
+    const sink = new Writable({
+      objectMode: true,
+      write(block: Block, _enc, done) {
+        largest = Math.max(largest, block.buf.length);
+        total += block.buf.length;
+        done();
+      },
+    });
+
+    await pipeline(Readable.from(chunks()), new BlockSplitter(64 * 1024), sink);
+
+    expect(total).toBe(8 + size + 7);
+    expect(largest).toBeLessThanOrEqual(2 * 64 * 1024 + 8);
+  });
+});
