@@ -80,15 +80,17 @@ function listProcfs(procRoot: string): number[] {
  * Builds the tree from processes already read. Pure apart from `probe`, so
  * tests can feed it any shape of process list.
  */
-export function buildHierarchy(processes: readonly PartialProcess[], probe: HierarchyProbe) {
+export function buildHierarchy(
+  processes: readonly PartialProcess[],
+  probe: HierarchyProbe,
+): Hierarchy {
   const places = new Placement(processes);
-  const root = newNamespace(places.rootInit(), 0, undefined, probe);
+  const root = newNamespace(places.rootInit(), 0, places.rootInode(), probe);
   const byInit = new Map<number, PidNamespace>();
 
   for (const init of places.inits()) {
     byInit.set(init.pid, newNamespace(init, init.nsPid.length - 1, places.inodeOf(init), probe));
   }
-  root.ns = places.rootInode();
 
   for (const ns of byInit.values()) {
     const parentInit = ns.level === 1 ? undefined : places.parentInitOf(ns.initPid);
@@ -113,7 +115,7 @@ export function buildHierarchy(processes: readonly PartialProcess[], probe: Hier
     below,
     unplaced,
     denied: sample === undefined ? { count: 0 } : { count: denied.length, sample },
-  } satisfies Hierarchy;
+  };
 }
 
 function newNamespace(
