@@ -1,3 +1,4 @@
+import { firstChars } from './first.js';
 import type { GroupSpec, Rule } from './types.js';
 
 /** One number a rule captured in a line. */
@@ -54,9 +55,11 @@ export function scan(
   const text = matchText(line);
   const plan = planFor(rules);
   const present = plan.hintsIn(text);
+  const head = text.charCodeAt(0);
 
-  for (const [i, rule] of rules.entries()) {
-    if (!plan.wanted(i, present)) continue;
+  for (let i = 0; i < rules.length; i++) {
+    const rule = rules[i] as Rule;
+    if (!plan.wanted(i, present, head)) continue;
 
     rule.re.lastIndex = 0;
     for (let m = rule.re.exec(text); m !== null; m = rule.re.exec(text)) {
@@ -114,16 +117,17 @@ function byPlace(a: Found, b: Found): number {
 }
 
 /**
- * The pre-filter of one rule set. All hints of all rules are folded into
- * one alternation, scanned once per line; a rule runs only when one of its
- * hints was seen. Hints that contain a shorter hint are replaced by it (a
+ * The pre-filter of one rule set. A rule anchored with "^" is skipped when
+ * the line's first character cannot start it (see firstChars). All hints of
+ * all rules are folded into one alternation, scanned once per line; a rule
+ * runs only when one of its hints was seen. Hints that contain a shorter hint are replaced by it (a
  * line holding "worker (" holds "worker "), which can only let more lines
  * through, never fewer, and leaves no hint a prefix of another, so that
  * stepping the scan one character past each hit finds every hint present.
  */
 interface Plan {
   hintsIn(text: string): Uint8Array;
-  wanted(rule: number, present: Uint8Array): boolean;
+  wanted(rule: number, present: Uint8Array, head: number): boolean;
 }
 
 const plans = new WeakMap<readonly Rule[], Plan>();
@@ -149,6 +153,7 @@ function buildPlan(rules: readonly Rule[]): Plan {
 
   const ids = new Map(roots.map((root, i) => [root, i]));
   const ruleRoots = rules.map((r) => [...new Set(r.hints.map((h) => rootOf.get(h) ?? 0))]);
+  const heads = rules.map((r) => firstChars(r.pattern, r.flags));
   const gate = roots.length === 0 ? undefined : new RegExp(roots.map(escape).join('|'), 'g');
 
   return {
@@ -163,7 +168,10 @@ function buildPlan(rules: readonly Rule[]): Plan {
       }
       return present;
     },
-    wanted(rule, present) {
+    wanted(rule, present, head) {
+      const first = heads[rule];
+      if (first !== undefined && head < 128 && first[head] === 0) return false;
+
       const needed = ruleRoots[rule];
       if (needed === undefined || needed.length === 0) return true;
       return needed.some((id) => present[id] === 1);

@@ -1,0 +1,146 @@
+/**
+ * The characters a line can start with for a pattern anchored with "^",
+ * read from the pattern's first atom: an escape (\d, \[), a literal, a
+ * character class, or a group whose alternatives all start that way. This
+ * feeds a pre-filter, so whatever it does not understand (lookarounds, an
+ * negated classes, the i and m flags) gives
+ * undefined, meaning "any character": the rule then runs on every line.
+ * Only ASCII is tracked; a line starting with another character runs all.
+ */
+export function firstChars(pattern: string, flags: string): Uint8Array | undefined {
+  if (!pattern.startsWith('^') || /[im]/.test(flags)) return undefined;
+  if (topLevelAlternation(pattern)) return undefined;
+
+  // An optional atom adds its characters and lets the next atom start too.
+  const set = new Uint8Array(128);
+  for (let i = 1; i < pattern.length;) {
+    const end = atom(pattern, i, set);
+    if (end === undefined) return undefined;
+    if (!optional(pattern, end)) return set;
+
+    i = afterQuantifier(pattern, end);
+  }
+  return undefined;
+}
+
+function afterQuantifier(src: string, i: number): number {
+  const end = src[i] === '{' ? src.indexOf('}', i) + 1 : i + 1;
+  return src[end] === '?' ? end + 1 : end;
+}
+
+const DIGITS = '0123456789';
+const WORD = `${DIGITS}abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ_`;
+const SPACE = ' \t\n\r\v\f';
+
+/** Adds the first characters of the atom at i to set; returns where it ends. */
+function atom(src: string, i: number, set: Uint8Array): number | undefined {
+  const c = src[i];
+  if (c === undefined || '.|)^$*+?{'.includes(c)) return undefined;
+  if (c === '\\') return escape(src, i, set) ? i + 2 : undefined;
+  if (c === '[') return charClass(src, i, set);
+  if (c === '(') return group(src, i, set);
+
+  add(set, c);
+  return i + 1;
+}
+
+function escape(src: string, i: number, set: Uint8Array): boolean {
+  const e = src[i + 1] ?? '';
+  const known: Record<string, string> = { d: DIGITS, w: WORD, s: SPACE, t: '\t' };
+  if (known[e] !== undefined) {
+    add(set, known[e]);
+    return true;
+  }
+  if (!/[\\/^$.*+?()[\]{}|<>"'#:,=-]/.test(e)) return false;
+
+  add(set, e);
+  return true;
+}
+
+function charClass(src: string, i: number, set: Uint8Array): number | undefined {
+  if (src[i + 1] === '^') return undefined;
+
+  let j = i + 1;
+  while (j < src.length && src[j] !== ']') {
+    if (src[j] === '\\') {
+      if (!escape(src, j, set)) return undefined;
+      j += 2;
+    } else if (src[j + 1] === '-' && src[j + 2] !== undefined && src[j + 2] !== ']') {
+      for (let code = src.charCodeAt(j); code <= src.charCodeAt(j + 2); code++) {
+        if (code < 128) set[code] = 1;
+      }
+      j += 3;
+    } else {
+      add(set, src[j] ?? '');
+      j++;
+    }
+  }
+  return j < src.length ? j + 1 : undefined;
+}
+
+/** A capturing or (?:) group: the union of its alternatives' first atoms. */
+function group(src: string, i: number, set: Uint8Array): number | undefined {
+  let start = i + 1;
+  if (src.startsWith('?:', start)) start += 2;
+  else if (src.startsWith('?<', start) && !'=!'.includes(src[start + 2] ?? '')) {
+    start = src.indexOf('>', start) + 1;
+  } else if (src[start] === '?') return undefined;
+
+  const close = closing(src, i);
+  if (close === undefined) return undefined;
+
+  for (const alt of alternatives(src, start, close)) {
+    const end = atom(src, alt, set);
+    if (end === undefined || end >= close || optional(src, end)) return undefined;
+  }
+  return close + 1;
+}
+
+function optional(src: string, i: number): boolean {
+  return src[i] === '?' || src[i] === '*' || src.startsWith('{0', i);
+}
+
+/** Index of the ")" that closes the group opening at i. */
+function closing(src: string, i: number): number | undefined {
+  let depth = 0;
+  for (let j = i; j < src.length; j++) {
+    const c = src[j];
+    if (c === '\\') j++;
+    else if (c === '[') j = skipClass(src, j);
+    else if (c === '(') depth++;
+    else if (c === ')' && --depth === 0) return j;
+  }
+  return undefined;
+}
+
+/** Start offsets of the top-level alternatives between from and to. */
+function alternatives(src: string, from: number, to: number): number[] {
+  const starts = [from];
+  let depth = 0;
+  for (let j = from; j < to; j++) {
+    const c = src[j];
+    if (c === '\\') j++;
+    else if (c === '[') j = skipClass(src, j);
+    else if (c === '(') depth++;
+    else if (c === ')') depth--;
+    else if (c === '|' && depth === 0) starts.push(j + 1);
+  }
+  return starts;
+}
+
+function topLevelAlternation(src: string): boolean {
+  return alternatives(src, 0, src.length).length > 1;
+}
+
+function skipClass(src: string, i: number): number {
+  let j = i + 1;
+  while (j < src.length && src[j] !== ']') j += src[j] === '\\' ? 2 : 1;
+  return j;
+}
+
+function add(set: Uint8Array, chars: string): void {
+  for (const ch of chars) {
+    const code = ch.charCodeAt(0);
+    if (code < 128) set[code] = 1;
+  }
+}

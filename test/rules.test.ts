@@ -1,0 +1,138 @@
+import { readdirSync } from 'node:fs';
+
+import { describe, expect, it } from 'vitest';
+
+import { HostpidError } from '../src/errors.js';
+import { runExamples } from '../src/rules/examples.js';
+import { firstChars } from '../src/rules/first.js';
+import { loadCheckedRules, loadRules, SHIPPED_RULES_DIR } from '../src/rules/load.js';
+import { checkBacktracking, refuseBacktracking } from '../src/rules/redos.js';
+
+const FIXTURES = 'test/fixtures/rules';
+const shipped = loadRules();
+
+function loadError(run: () => unknown): HostpidError {
+  try {
+    run();
+  } catch (err) {
+    if (err instanceof HostpidError) return err;
+    throw err;
+  }
+  throw new Error('no error');
+}
+
+describe('the shipped rule library', () => {
+  it('has at least 25 software families, each with rules', () => {
+    const files = readdirSync(SHIPPED_RULES_DIR).filter((f) => f.endsWith('.yaml'));
+
+    expect(files.length).toBeGreaterThanOrEqual(25);
+    expect(new Set(shipped.map((r) => r.file)).size).toBe(files.length);
+  });
+
+  it('passes every example of every rule, each rule alone', () => {
+    const report = runExamples(shipped);
+
+    expect(report.failures.map((f) => `${f.rule.name} #${f.index}`)).toEqual([]);
+    expect(report.examples).toBeGreaterThan(200);
+    expect(report.traps).toBeGreaterThan(80);
+  });
+
+  it.each(shipped.map((r) => [r.name, r] as const))('%s has a description, a PID example and a trap',
+    (_name, rule) => {
+      expect(rule.description).not.toBe('');
+      expect(rule.description).not.toContain('\n');
+      expect(rule.examples.some((e) => e.pids.length + (e.tids ?? []).length > 0)).toBe(true);
+      expect(rule.examples.some((e) => e.pids.length + (e.tids ?? []).length === 0)).toBe(true);
+    });
+
+  // A rule with neither runs on every line; the pre-filter only pays off
+  // when most rules can be skipped without running their regex.
+  it('gives every rule a hint or a known first character', () => {
+    const unfiltered = shipped.filter((r) => r.hints.length === 0 &&
+      firstChars(r.pattern, r.flags) === undefined);
+
+    expect(unfiltered.map((r) => r.name)).toEqual([]);
+  });
+
+  it('has no pattern that can backtrack catastrophically (recheck)', async () => {
+    const verdicts = await checkBacktracking(shipped);
+    const bad = verdicts.filter((v) => v.status === 'vulnerable').map((v) => v.rule.name);
+
+    expect(bad).toEqual([]);
+    expect(shipped.filter((r) => r.unsafe)).toEqual([]);
+  }, 300_000);
+});
+
+describe('rule file errors', () => {
+  const cases: Array<[string, string[], string]> = [
+    ['a regex that does not compile', ['bad-regex.yaml'],
+      `${FIXTURES}/bad-regex.yaml: rule "broken": pattern does not compile: Invalid regular ` +
+      'expression: /\\[(?<pid>\\d+\\]/g: Unterminated group'],
+    ['rules that are not a list', ['bad-shape.yaml'],
+      `${FIXTURES}/bad-shape.yaml: expected a top-level "rules:" list`],
+    ['a pattern without a pid or tid group', ['no-group.yaml'],
+      `${FIXTURES}/no-group.yaml: rule "no-group": the pattern needs a named group "pid..." or ` +
+      '"tid..." around the number'],
+    ['an unknown key', ['unknown-key.yaml'],
+      `${FIXTURES}/unknown-key.yaml: rule "typo": unknown key "hint": use name, description, ` +
+      'pattern, flags, host, hints, unsafe, examples'],
+    ['a name defined twice', ['dup-a.yaml', 'dup-b.yaml'],
+      `${FIXTURES}/dup-b.yaml: rule "twice" is also defined in ${FIXTURES}/dup-a.yaml: rename one`],
+  ];
+
+  it.each(cases)('%s', (_what, files, message) => {
+    const err = loadError(() => loadRules(files.map((f) => `${FIXTURES}/${f}`)));
+
+    expect(err.message).toBe(message);
+    expect(err.usage).toBe(true);
+  });
+
+  it('refuses a nested quantifier with the file, the rule and why', async () => {
+    const rules = loadRules([`${FIXTURES}/unsafe.yaml`]);
+    const err = await refuseBacktracking(rules).then(() => undefined, (e: unknown) => e);
+
+    expect(err).toBeInstanceOf(HostpidError);
+    expect((err as HostpidError).usage).toBe(true);
+    expect((err as HostpidError).message).toMatch(new RegExp(
+      `^${FIXTURES}/unsafe\\.yaml: rule "nested-quantifier": pattern can backtrack ` +
+      'catastrophically \\((exponential|polynomial) time on input like .+\\): rewrite it, or ' +
+      'set "unsafe: true" to accept that$'));
+    expect((err as HostpidError).message).not.toContain('\n');
+  }, 60_000);
+
+  it('accepts the same pattern when the rule says unsafe: true', async () => {
+    const rules = await loadCheckedRules([`${FIXTURES}/unsafe-allowed.yaml`]);
+
+    expect(rules.map((r) => [r.name, r.unsafe])).toEqual([['nested-quantifier-allowed', true]]);
+  }, 60_000);
+
+  it('reports an example that a rule does not satisfy, and a wrong hint', () => {
+    const report = runExamples(loadRules([`${FIXTURES}/failing.yaml`]));
+
+    expect(report.failures.map((f) => [f.rule.name, f.index, f.pids])).toEqual([
+      ['wrong-example', 2, []],
+      ['wrong-hint', 1, []],
+    ]);
+  });
+});
+
+describe('firstChars', () => {
+  const show = (set: Uint8Array | undefined) =>
+    set === undefined ? '*' : [...set].map((v, i) => (v ? String.fromCharCode(i) : '')).join('');
+
+  it.each([
+    ['^\\d{4}-', '', '0123456789'],
+    ['^\\[(?<pid>\\d+)\\] ', '', '['],
+    ['^[IWEF]\\d{4} ', '', 'EFIW'],
+    ['^(?:_|SYSLOG_)PID=', '', 'S_'],
+    ['^(?:\\[ *\\d+\\.\\d+\\] )?\\[ *(?<pid>\\d+)\\]', '', '['],
+    ['^(?:\\[\\d+\\] )?\\* PID', '', '*['],
+    ['^a|^b', '', '*'],
+    ['^(?=x)x', '', '*'],
+    ['^[^x]', '', '*'],
+    ['^worker', 'i', '*'],
+    ['\\bpid=', '', '*'],
+  ])('%s /%s -> %s', (pattern, flags, expected) => {
+    expect(show(firstChars(pattern, flags))).toBe(expected);
+  });
+});
