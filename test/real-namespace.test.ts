@@ -1,4 +1,5 @@
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -50,7 +51,7 @@ describe.skipIf(!canUnshare)('real pid namespaces, nested', () => {
   let innerInit: number;
 
   beforeAll(async () => {
-    if (!existsSync(new URL('../dist/cli.js', import.meta.url))) {
+    if (!existsSync(join(dirname(HOSTPID_BIN), '..', 'dist', 'cli.js'))) {
       throw new Error(`run npm run build first: ${HOSTPID_BIN} needs dist/`);
     }
 

@@ -8,8 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 import { descendantsOf, nsPidOf, waitFor } from './ns.js';
 
-/** The built launcher, run with the same node as the tests, as a user would. */
-export const HOSTPID_BIN = fileURLToPath(new URL('../../bin/hostpid', import.meta.url));
+/**
+ * The built launcher, run with the same node as the tests, as a user would.
+ * HOSTPID_BIN points the real tests at another build (a copy of the tree
+ * that nobody rebuilds while they run, or an installed package).
+ */
+export const HOSTPID_BIN = process.env['HOSTPID_BIN']
+  ?? fileURLToPath(new URL('../../bin/hostpid', import.meta.url));
 
 export interface CliRun {
   code: number | null;
