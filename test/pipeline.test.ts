@@ -11,6 +11,8 @@ import { newStats } from '../src/stats.js';
 import { INIT_NS, makeFakeProc } from './helpers/fakeproc.js';
 
 const NS = 4026532388;
+/** Short in CI; `npm run fuzz` sets HOSTPID_FUZZ_RUNS for a long run on demand. */
+const FUZZ_RUNS = Number(process.env['HOSTPID_FUZZ_RUNS'] ?? 300);
 const fake = makeFakeProc([
   { nsPid: [1], ppid: 0, ns: INIT_NS },
   { nsPid: [16263, 1], ppid: 1, ns: NS },
@@ -95,7 +97,9 @@ describe('bytes survive', () => {
     expect((await annotate(bytes)).text).toEqual(expected);
   });
 
-  it('any bytes, chunked any way: the output minus annotations is the input', async () => {
+  // No timeout: `npm run fuzz` runs it for as long as it asks.
+  const fuzz = { timeout: 0 };
+  it('any bytes, chunked any way: the output minus annotations is the input', fuzz, async () => {
     const byteOrLine = fc.oneof(
       fc.uint8Array({ maxLength: 40 }),
       fc.constantFrom(...['app[3]: x\n', 'app[9]: y\r\n', '{"pid":3}\n', '\n', '\r']
@@ -110,7 +114,7 @@ describe('bytes survive', () => {
           .replace(/ hostpid=[\d?:,]+(?=\r?\n|$)/g, '')
           .replace(/,?"hostpid":\{[^}]*\}/g, '');
         expect(Buffer.from(stripped, 'latin1')).toEqual(input);
-      }), { numRuns: 300 });
+      }), { numRuns: FUZZ_RUNS });
   });
 });
 
