@@ -5,6 +5,7 @@ import type { Argv } from 'yargs';
 import type { Logger } from '../log.js';
 import { formatNs } from '../proc/nslink.js';
 import {
+  buildHierarchy,
   describeContainer,
   formatTable,
   type Hierarchy,
@@ -12,12 +13,15 @@ import {
   readHierarchy,
 } from '../resolve/hierarchy.js';
 import { warnBlind } from '../resolve/visibility.js';
-import type { CliContext, CommonArgs } from './context.js';
+import { openRecordedSource } from '../snapshot/source.js';
+import { type CliContext, type CommonArgs, defined } from './context.js';
 
 export type TreeFormat = 'tree' | 'table' | 'json';
 
 export interface TreeOptions {
   procRoot: string;
+  /** A file of `hostpid snapshot` or `hostpid record` to read instead of procRoot. */
+  snapshot?: string;
   format: TreeFormat;
   output: Writable;
   log: Logger;
@@ -25,12 +29,28 @@ export interface TreeOptions {
 
 /** Reads the namespace tree of a procfs and prints it in one format. */
 export function runTree(options: TreeOptions): Hierarchy {
-  const hierarchy = readHierarchy(options.procRoot);
-  warnBlind(options.log, options.procRoot, hierarchy);
+  const { hierarchy, procRoot } = options.snapshot === undefined
+    ? { hierarchy: readHierarchy(options.procRoot), procRoot: options.procRoot }
+    : recordedHierarchy(options.snapshot);
+  if (options.snapshot === undefined) warnBlind(options.log, procRoot, hierarchy);
 
   const render = { tree: renderTree, table: formatTable, json: renderJson }[options.format];
-  options.output.write(render(hierarchy, options.procRoot));
+  options.output.write(render(hierarchy, procRoot));
   return hierarchy;
+}
+
+/** The hierarchy of the processes a snapshot or record saw running last. */
+function recordedHierarchy(file: string) {
+  const source = openRecordedSource(file);
+  try {
+    const hierarchy = buildHierarchy(source.processes(), {
+      containerOf: (pid) => source.containerOf(pid),
+      cmdlineOf: () => undefined,
+    });
+    return { hierarchy, procRoot: source.procRoot };
+  } finally {
+    source.close();
+  }
 }
 
 /** Box-drawn tree, children under their parent, sorted by init PID. */
@@ -97,7 +117,10 @@ export function renderJson(hierarchy: Hierarchy, procRoot: string): string {
 /** `hostpid tree`: the pid namespace hierarchy of a procfs. */
 export function registerTree<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
   return y.command('tree', 'show the pid namespace hierarchy (tree, table or json)',
-    (sub) => sub.option('format', {
+    (sub) => sub.option('snapshot', {
+      type: 'string',
+      describe: 'read a file of hostpid snapshot or hostpid record instead of --proc',
+    }).option('format', {
       choices: ['tree', 'table', 'json'] as const,
       describe: 'tree draws it (default on a terminal); table is the seed\'s ' +
         '"<init_PID> <parent_of_init_PID> <level>" per namespace below the root ' +
@@ -108,6 +131,7 @@ export function registerTree<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
       const tty = (ctx.stdout as Writable & { isTTY?: boolean }).isTTY === true;
       runTree({
         procRoot: common.proc,
+        ...defined({ snapshot: args.snapshot }),
         format: args.format ?? (tty ? 'tree' : 'table'),
         output: ctx.stdout,
         log: ctx.log(),
