@@ -39,7 +39,12 @@ describe('hostpid record from the command line', () => {
     const recorder = startCli(['record', '--out', out, '--interval', '20',
       '--log-format', 'json']);
     await waitFor(() => (existsSync(out) ? true : undefined), 'the record file');
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    // Readers may open the file while the recorder writes: they see whole scans.
+    const runningCovered = await waitFor(() => {
+      const meanwhile = openRecordedSource(out);
+      meanwhile.close();
+      return meanwhile.coverage.toMs > meanwhile.coverage.fromMs ? meanwhile.coverage : undefined;
+    }, 'a second scan');
 
     recorder.child.kill(signal);
     const result = await recorder.done;
@@ -47,6 +52,7 @@ describe('hostpid record from the command line', () => {
     const recorded = source.processes().some((p) => p.pid === recorder.child.pid);
     source.close();
 
+    expect(runningCovered.toMs).toBeGreaterThan(runningCovered.fromMs);
     expect(result.code).toBe(0);
     expect(result.stdout.length).toBe(0);
     expect(logLines(result.stderr).at(-1)).toMatchObject({ msg: 'record closed', out });

@@ -1,8 +1,9 @@
-import { existsSync } from 'node:fs';
+import { existsSync, linkSync, rmSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 
 import Database from 'better-sqlite3';
 
-import { HostpidError, usageError } from '../errors.js';
+import { errnoCode, HostpidError, usageError } from '../errors.js';
 import type { ContainerRef } from '../proc/cgroup.js';
 import type { Coverage, RecordedProcess } from './history.js';
 
@@ -79,29 +80,15 @@ export class RecordWriter {
 
   /** Creates `file`; an existing file is never overwritten or appended to. */
   constructor(file: string, meta: Omit<RecordMeta, 'toMs'>) {
-    if (existsSync(file)) {
-      throw usageError(`${file} exists: give hostpid record a new file to write`);
-    }
+    if (existsSync(file)) throw exists(file);
 
+    createRecord(file, meta);
     this.db = openDb(file, {});
     // WAL: a kill -9 loses at most the scan being written, never the file;
     // NORMAL sync is enough for that (it only risks the last scans on power loss).
     this.db.pragma('journal_mode = WAL');
     this.db.pragma('synchronous = NORMAL');
-    this.db.pragma(`application_id = ${APPLICATION_ID}`);
-    this.db.exec(SCHEMA);
     this.statements = prepareWriter(this.db);
-
-    const setMeta = this.db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
-    this.db.transaction(() => {
-      setMeta.run('format', RECORD_FORMAT);
-      setMeta.run('version', RECORD_VERSION);
-      setMeta.run('procRoot', meta.procRoot);
-      setMeta.run('bootTimeMs', meta.bootTimeMs);
-      setMeta.run('intervalMs', meta.intervalMs);
-      setMeta.run('fromMs', meta.fromMs);
-      setMeta.run('toMs', meta.fromMs);
-    })();
   }
 
   /** Runs `work` as one transaction: a scan is in the file whole or not at all. */
@@ -145,9 +132,14 @@ export class RecordWriter {
   close(): void {
     if (!this.db.open) return;
 
-    this.db.pragma('wal_checkpoint(TRUNCATE)');
-    this.db.pragma('journal_mode = DELETE');
-    this.db.close();
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+      this.db.pragma('journal_mode = DELETE');
+    } catch {
+      // A reader still has the file open: it stays in WAL mode, whole all the same.
+    } finally {
+      this.db.close();
+    }
   }
 
   private containerId(ref: ContainerRef): number {
@@ -160,6 +152,38 @@ export class RecordWriter {
     this.containers.set(key, id);
     return id;
   }
+}
+
+/**
+ * Writes the schema and meta into a temporary file and links it in place,
+ * so a reader never finds `file` empty or without its meta table, and a
+ * file that appeared meanwhile is never replaced.
+ */
+function createRecord(file: string, meta: Omit<RecordMeta, 'toMs'>): void {
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.tmp`);
+  try {
+    const db = openDb(temp, {});
+    db.pragma(`application_id = ${APPLICATION_ID}`);
+    db.exec(SCHEMA);
+    const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
+    db.transaction(() => {
+      for (const [key, value] of Object.entries({ format: RECORD_FORMAT,
+        version: RECORD_VERSION, ...meta, toMs: meta.fromMs })) setMeta.run(key, value);
+    })();
+    db.close();
+    linkSync(temp, file);
+  } catch (err) {
+    if (errnoCode(err) === 'EEXIST') throw exists(file);
+    if (err instanceof HostpidError) throw err;
+    throw new HostpidError(`cannot create ${file} (${errnoCode(err) ?? String(err)})`,
+      { cause: err });
+  } finally {
+    rmSync(temp, { force: true });
+  }
+}
+
+function exists(file: string) {
+  return usageError(`${file} exists: give hostpid record a new file to write`);
 }
 
 function prepareWriter(db: Database.Database) {
