@@ -17,12 +17,14 @@ import { describeContainer, Placement, readPartialProcesses } from '../resolve/h
 import { Resolver } from '../resolve/resolver.js';
 import type { Task } from '../resolve/table.js';
 import {
+  findTarget,
   isContainerId,
   resolveTarget,
   type Target,
   type TargetSpec,
 } from '../resolve/target.js';
 import { type Blind, privilegeFix, processes, warnBlind } from '../resolve/visibility.js';
+import { openRecordedSource, type RecordedSource } from '../snapshot/source.js';
 import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
 export interface LookupOptions extends TargetSpec {
@@ -32,6 +34,8 @@ export interface LookupOptions extends TargetSpec {
   tid: boolean;
   format: 'text' | 'json';
   procRoot: string;
+  /** A file of `hostpid snapshot` or `hostpid record` to ask instead of procRoot. */
+  snapshot?: string;
   output: Writable;
   log: Logger;
 }
@@ -58,6 +62,12 @@ export interface LookupAnswer {
 /** `lookup`: a PID of a namespace to the host's, or a host PID to every level. */
 export async function runLookup(options: LookupOptions): Promise<LookupAnswer> {
   const { log, procRoot } = options;
+  if (options.snapshot !== undefined) {
+    const answer = lookupRecorded(options, options.snapshot);
+    options.output.write(options.format === 'json' ? renderJson(answer) : renderAnswer(answer));
+    return answer;
+  }
+
   const resolver = new Resolver({
     procRoot,
     onUnreadable: () => undefined,
@@ -112,7 +122,8 @@ async function lookupInNamespace(
   }
 
   const hostTid = 'hostTid' in answer ? (answer.hostTid as number) : undefined;
-  const levels = levelsOf(answer.task, resolver, procRoot, hostTid);
+  const levels = levelsOf(answer.task, resolver, (p) => readContainer(procRoot, p),
+    threadIds(procRoot, answer.task, hostTid));
   return {
     hostPid: answer.task.info.pid,
     ...(options.tid && hostTid !== undefined ? { hostTid } : {}),
@@ -120,6 +131,61 @@ async function lookupInNamespace(
     target: { ns: target.ns, pid: id, via: target.via },
     levels,
   };
+}
+
+/**
+ * `--snapshot FILE`: the same answers from the processes a snapshot or
+ * record saw running last. Files keep processes, not threads, and a
+ * container name needs a running engine, so those are usage errors here.
+ */
+function lookupRecorded(options: LookupOptions, file: string): LookupAnswer {
+  if (options.tid) throw usageError('--tid needs a live procfs: snapshots keep no threads');
+
+  const source = openRecordedSource(file);
+  try {
+    const resolver = new Resolver({ source });
+    resolver.refresh();
+    const containerOf = (pid: number) => source.containerOf(pid);
+    if (options.host) {
+      const task = resolver.table.get(options.id);
+      if (task === undefined) {
+        throw new HostpidError(`no process ${options.id} in ${source.description}`);
+      }
+      return { hostPid: task.info.pid, comm: task.info.comm,
+        levels: levelsOf(task, resolver, containerOf) };
+    }
+
+    const target = recordedTarget(options, source, resolver);
+    const answer = resolver.resolve(target.ns, options.id);
+    if (!answer.ok) {
+      throw new HostpidError(`no pid ${options.id} in ${formatNs(target.ns)} (${target.via}) ` +
+        `in ${source.description}`);
+    }
+    return { hostPid: answer.hostPid, comm: answer.task.info.comm,
+      target: { ns: target.ns, pid: options.id, via: target.via },
+      levels: levelsOf(answer.task, resolver, containerOf) };
+  } finally {
+    source.close();
+  }
+}
+
+function recordedTarget(options: LookupOptions, source: RecordedSource, resolver: Resolver) {
+  const { pid, container } = options;
+  if (pid !== undefined) {
+    const ns = resolver.table.get(pid)?.info.pidNs;
+    if (ns === undefined) throw usageError(`no process ${pid} in ${source.description}`);
+    return { ns, via: `pid ${pid}` };
+  }
+  if (container === undefined) return findTarget(options, source.procRoot, resolver);
+  if (!isContainerId(container)) {
+    throw usageError(`--container ${container}: a snapshot knows container ids, not names`);
+  }
+
+  const ns = source.containerNamespace(container.toLowerCase());
+  if (ns === undefined) {
+    throw usageError(`no process of container ${container} in ${source.description}`);
+  }
+  return { ns, via: `container ${container.slice(0, 12)}` };
 }
 
 /** The process of `--pid H` when its ns/pid link is refused. */
@@ -183,7 +249,8 @@ function lookupHost(options: LookupOptions, resolver: Resolver, blind: Blind): L
 
   const task = resolver.table.get(hostPid);
   if (task !== undefined) {
-    const levels = levelsOf(task, resolver, procRoot, options.tid ? id : undefined);
+    const levels = levelsOf(task, resolver, (p) => readContainer(procRoot, p),
+      threadIds(procRoot, task, options.tid ? id : undefined));
     return { hostPid, ...(options.tid ? { hostTid: id } : {}), comm: task.info.comm, levels };
   }
 
@@ -240,21 +307,30 @@ function partialLevels(
 }
 
 /**
- * The task's PID (or thread's tid) at every level, with the namespace the
- * table worked out there, its init, and the container that init is in.
+ * The task's PID (or its thread's tid, `ids`) at every level, with the
+ * namespace the table worked out there, its init, and the container that
+ * init is in.
  */
-function levelsOf(task: Task, resolver: Resolver, procRoot: string, hostTid?: number) {
-  const thread = hostTid === undefined ? undefined : readThread(procRoot, task.info.pid, hostTid);
-  const ids = thread?.ok === true ? thread.thread.nsTid : task.info.nsPid;
-
-  return ids.map((pid, level): LevelEntry => {
+function levelsOf(
+  task: Task,
+  resolver: Resolver,
+  containerOf: (pid: number) => ContainerRef | undefined,
+  ids: readonly number[] = task.info.nsPid,
+): LevelEntry[] {
+  return ids.map((pid, level) => {
     const ns = task.ancestry[level];
     const init = ns === undefined || level === 0 ? undefined : resolver.table.lookup(ns, 1);
     // The init of the procfs root's own namespace is PID 1 by definition.
     const initPid = level === 0 ? 1 : init?.info.pid;
-    const container = initPid === undefined ? undefined : readContainer(procRoot, initPid);
+    const container = initPid === undefined ? undefined : containerOf(initPid);
     return { level, pid, ns, initPid, container };
   });
+}
+
+/** The thread's tid at every level, or the task's PIDs when it is no thread of it. */
+function threadIds(procRoot: string, task: Task, hostTid: number | undefined): number[] {
+  const thread = hostTid === undefined ? undefined : readThread(procRoot, task.info.pid, hostTid);
+  return thread?.ok === true ? thread.thread.nsTid : task.info.nsPid;
 }
 
 /** JSON with every field present: null where the text form prints `?`. */
@@ -306,6 +382,8 @@ export function registerLookup<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
       .option('tid', { type: 'boolean', default: false,
         describe: 'ID is a thread id (looked up under /proc/PID/task)' })
       .option('format', { choices: ['text', 'json'] as const, default: 'text' as const })
+      .option('snapshot', { type: 'string',
+        describe: 'ask a file of hostpid snapshot or hostpid record instead of --proc' })
       .option('docker-socket', { type: 'string', default: DEFAULT_DOCKER_SOCKET,
         describe: 'Docker engine socket, asked when --container is a name' })
       .example('$0 lookup 3 --container web', 'host PID of pid 3 in container "web"')
@@ -326,7 +404,7 @@ export function registerLookup<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
         format: args.format,
         procRoot: common.proc,
         ...defined({ pid: args.pid, pidns: args.pidns, container: args.container,
-          dockerSocket: args['docker-socket'] }),
+          dockerSocket: args['docker-socket'], snapshot: args.snapshot }),
         output: ctx.stdout,
         log: ctx.log(),
       });
