@@ -168,7 +168,7 @@ function createRecord(file: string, meta: Omit<RecordMeta, 'toMs'>): void {
     const setMeta = db.prepare('INSERT INTO meta (key, value) VALUES (?, ?)');
     db.transaction(() => {
       for (const [key, value] of Object.entries({ format: RECORD_FORMAT,
-        version: RECORD_VERSION, ...meta, toMs: meta.fromMs })) setMeta.run(key, value);
+        version: RECORD_VERSION, ...meta, toMs: meta.fromMs })) setMeta.run(key, integer(value));
     })();
     db.close();
     linkSync(temp, file);
@@ -182,6 +182,11 @@ function createRecord(file: string, meta: Omit<RecordMeta, 'toMs'>): void {
   }
 }
 
+/** better-sqlite3 binds a JS number as REAL; a BigInt goes in as INTEGER. */
+function integer(value: string | number): string | number | bigint {
+  return typeof value === 'number' && Number.isSafeInteger(value) ? BigInt(value) : value;
+}
+
 function exists(file: string) {
   return usageError(`${file} exists: give hostpid record a new file to write`);
 }
@@ -193,7 +198,7 @@ function prepareWriter(db: Database.Database) {
     nsPid: db.prepare('INSERT OR IGNORE INTO ns_pid (ns, vpid, started_ms, process) ' +
       'VALUES (?, ?, ?, ?)'),
     exited: db.prepare('UPDATE process SET exited_ms = ? WHERE id = ?'),
-    toMs: db.prepare("UPDATE meta SET value = ? WHERE key = 'toMs'"),
+    toMs: db.prepare("UPDATE meta SET value = CAST(? AS INTEGER) WHERE key = 'toMs'"),
     container: db.prepare('INSERT OR IGNORE INTO container (runtime, cid, pod_uid) ' +
       'VALUES (?, ?, ?)'),
     containerId: db.prepare('SELECT id FROM container WHERE runtime = ? AND cid = ? ' +

@@ -104,7 +104,7 @@ export class Recorder {
     if (held !== undefined) this.exit(info.pid, now);
 
     const task = this.table.get(info.pid);
-    const ancestry = task?.info === info ? task.ancestry : [];
+    const ancestry = task?.info === info ? task.ancestry : ownLevelOnly(info);
     const id = this.writer.addProcess(withTimes(this.options.procRoot, this.bootTimeMs, info),
       ancestry);
     this.open.set(info.pid, { id, startTime: info.startTime });
@@ -129,6 +129,12 @@ export class Recorder {
       'some processes could not be read and are not recorded: run as root or with ' +
       'CAP_SYS_PTRACE, and mount /proc without hidepid');
   }
+}
+
+/** A process's own namespace at its own level, where nothing else is known. */
+function ownLevelOnly(info: ProcessInfo): Array<number | undefined> {
+  const level = info.nsPid.length - 1;
+  return info.nsPid.map((_, k) => (k === level ? info.pidNs : undefined));
 }
 
 /**
