@@ -392,10 +392,11 @@ export function registerLookup<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
       const common = args as unknown as CommonArgs;
       const id = /^\d{1,7}$/.test(args.id ?? '') ? Number(args.id) : 0;
       if (id < 1) throw usageError(`lookup ${args.id ?? ''}: give a PID, a positive number`);
-      const targeted = [args.container, args.pid, args.pidns].some((v) => v !== undefined);
-      if (args.host && targeted) {
+      const targets = [args.container, args.pid, args.pidns].filter((v) => v !== undefined);
+      if (args.host && targets.length > 0) {
         throw usageError('--host looks up a host PID: leave out --container, --pid and --pidns');
       }
+      if (targets.length > 1) throw usageError('give only one of --container, --pid and --pidns');
 
       await runLookup({
         id,
