@@ -47,6 +47,19 @@ describe('broken procfs entries are counted, never fatal', () => {
   });
 });
 
+describe('why a PID is missing', () => {
+  it('blames unreadable processes only where they could live', () => {
+    const root = tree(BASE);
+    mkdirSync(join(root, '200', 'ns'), { recursive: true });
+    writeFileSync(join(root, '200', 'status'), 'Name:\tx\nTgid:\t200\nPPid:\t1\nNSpid:\t200\n');
+    writeFileSync(join(root, '200', 'ns', 'pid'), 'a file, not a link');
+    const resolver = new Resolver({ procRoot: root });
+
+    expect(resolver.resolve(NS, 99)).toEqual({ ok: false, reason: 'not-found' });
+    expect(resolver.resolve(INIT_NS, 99)).toEqual({ ok: false, reason: 'unreadable' });
+  });
+});
+
 describe('a namespace whose inode is reused', () => {
   it('answers namespace-gone for the old one, never the new one\'s process', () => {
     const root = tree(BASE);

@@ -164,25 +164,28 @@ describe('--metrics-port', () => {
 
 describe.runIf(canUnshare)('real processes', () => {
   it('--watch: a worker killed before its exit line is read still resolves', async () => {
-    const ns = await startNamespace('sleep 1000 & sleep 1000 & wait');
+    const ns = await startNamespace('sleep 1000 & wait');
     stops.push(ns.stop);
-    const workers = await waitFor(() => {
-      const kids = descendantsOf(ns.initPid);
-      return kids.length === 2 ? kids : undefined;
-    }, 'two workers');
-    const victim = workers[1] as number;
-    const vpid = nsPidOf(victim).at(-1) as number;
-
-    const watched = startCli(['--pid', String(ns.initPid), '--watch', '50', '--log-format',
-      'json', '--stats-interval', '50']);
-    const unwatched = startCli(['--pid', String(ns.initPid), '--log-format', 'json']);
+    await waitFor(() => descendantsOf(ns.initPid)[0], 'the first worker');
+    const scans = (cli: ReturnType<typeof startCli>) =>
+      Math.max(0, ...[...cli.stderrText().matchAll(/"rescans":(\d+)/g)].map((m) => Number(m[1])));
+    const args = ['--pid', String(ns.initPid), '--log-format', 'json', '--stats-interval', '50'];
+    const watched = startCli([...args, '--watch', '50']);
+    const unwatched = startCli(args);
     stops.push(() => void watched.child.kill('SIGKILL'), () => void unwatched.child.kill('SIGKILL'));
-    // The periodic stats say when the background scans have run.
-    await waitFor(() => (/"rescans":(?:[2-9]|\d\d)/.test(watched.stderrText()) ? true : undefined),
-      'two background scans');
+    // Both have scanned at start-up (the periodic stats say so) before the victim is born.
+    await waitFor(() => (scans(watched) >= 1 && scans(unwatched) >= 1 ? true : undefined),
+      'both to scan');
+
+    const nsenter = spawn('nsenter', ['-t', String(ns.initPid), '-p', 'sleep', '1000']);
+    stops.push(() => void nsenter.kill('SIGKILL'));
+    const victim = await waitFor(() => descendantsOf(nsenter.pid ?? 0)[0], 'the victim');
+    const vpid = nsPidOf(victim).at(-1) as number;
+    const seenAt = scans(watched);
+    await waitFor(() => (scans(watched) >= seenAt + 2 ? true : undefined), 'two more scans');
     process.kill(victim, 'SIGKILL');
-    await waitFor(() => (descendantsOf(ns.initPid).includes(victim) ? undefined : true),
-      'the worker to be reaped');
+    await waitFor(() => (descendantsOf(nsenter.pid ?? 0).length === 0 ? true : undefined),
+      'the victim to be reaped');
 
     const line = `worker[${vpid}]: exited on signal 9\n`;
     watched.stdin.end(line);

@@ -58,6 +58,7 @@ describe.runIf(canUnshare)('a reader that stalls', () => {
       written += 1000;
     }
     await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(cli.child.exitCode, cli.stderrText()).toBeNull();
     const rss = vmRssKiB(cli.child.pid ?? 0);
 
     expect(stalled).toBe(true);

@@ -32,7 +32,7 @@ export type ReadFailure = 'gone' | 'denied' | 'malformed';
 
 export type ProcRead =
   | { ok: true; process: ProcessInfo }
-  | { ok: false; reason: ReadFailure; path: string; code?: string };
+  | { ok: false; reason: ReadFailure; path: string; code?: string; nsPid?: number[] };
 
 /** Numeric directory names under a procfs root: the PIDs it shows. */
 export function listPids(procRoot: string): number[] {
@@ -60,13 +60,15 @@ export function readProcess(procRoot: string, pid: number, tid?: number): ProcRe
   const parsed = parseStatus(status);
   if (parsed === undefined) return malformed(join(dir, 'status'));
 
+  // Past status, a failure still says how deep the process lives, which tells
+  // whether it could hide a PID of a given namespace.
   const link = readLink(join(procRoot, String(pid), 'ns', 'pid'));
-  if (typeof link !== 'string') return link;
+  if (typeof link !== 'string') return { ...link, nsPid: parsed.nsPid };
   const pidNs = parseNsInode(link);
   if (pidNs === undefined) return malformed(join(procRoot, String(pid), 'ns', 'pid'));
 
   const stat = readText(join(dir, 'stat'));
-  if (typeof stat !== 'string') return stat;
+  if (typeof stat !== 'string') return { ...stat, nsPid: parsed.nsPid };
   const startTime = parseStartTime(stat);
   if (startTime === undefined) return malformed(join(dir, 'stat'));
 

@@ -131,6 +131,7 @@ export class Resolver {
   private missReason(ns: number): Unresolved {
     if (this.isGone(ns)) return 'namespace-gone';
     if (!this.table.knowsNamespace(ns)) return 'unknown-namespace';
-    return this.table.unreadableCount() > 0 ? 'unreadable' : 'not-found';
+    const hidden = this.table.unreadableFrom(this.table.levelOf(ns) ?? 0);
+    return hidden > 0 ? 'unreadable' : 'not-found';
   }
 }

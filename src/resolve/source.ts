@@ -7,7 +7,7 @@ export interface ScanDelta {
   /** Known PIDs that are no longer there. */
   gone: number[];
   /** PIDs seen but not readable this time, by reason. */
-  failed: Map<number, { reason: ReadFailure; path: string }>;
+  failed: Map<number, { reason: ReadFailure; path: string; nsPid?: number[] }>;
   /** Failed reads by errno (ENOENT, ESRCH, EACCES...) or 'malformed', vanished ones too. */
   errors?: Map<string, number>;
 }

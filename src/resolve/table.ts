@@ -31,7 +31,8 @@ export interface ScanStats {
  */
 export class ProcessTable {
   private readonly tasks = new Map<number, Task>();
-  private readonly unreadable = new Map<number, { reason: ReadFailure; path: string }>();
+  private readonly unreadable = new Map<number,
+    { reason: ReadFailure; path: string; nsPid?: number[] }>();
   private readonly exited = new Map<number, Task>();
   private readonly nsAncestry = new Map<number, Array<number | undefined>>();
   private readonly indexes = new Map<number, Map<number, Task>>();
@@ -91,6 +92,18 @@ export class ProcessTable {
 
   unreadableCount(): number {
     return this.unreadable.size;
+  }
+
+  /**
+   * Unreadable processes that could live in a namespace at `level`: those
+   * that deep or deeper, and those whose depth is unknown too.
+   */
+  unreadableFrom(level: number): number {
+    let count = 0;
+    for (const failure of this.unreadable.values()) {
+      if (failure.nsPid === undefined || failure.nsPid.length - 1 >= level) count++;
+    }
+    return count;
   }
 
   unreadableSample(): { reason: ReadFailure; path: string } | undefined {
