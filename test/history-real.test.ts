@@ -133,16 +133,19 @@ describe.skipIf(!canUnshare)('a real record across a reused pid 100', () => {
 describe.skipIf(!canUnshare)('a real record killed with SIGKILL', () => {
   let dir: string;
   let recorder: RunningCli | undefined;
+  let ns: RunningNamespace | undefined;
 
-  afterEach(() => {
+  afterEach(async () => {
     if (recorder?.child.exitCode === null) recorder.child.kill('SIGKILL');
+    await ns?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it('is still a readable, sound database covering up to its last scan', async () => {
     dir = mkdtempSync(join(tmpdir(), 'hostpid-kill-'));
     const out = join(dir, 'killed.db');
-    const ns = await startNamespace('sleep 100000; :');
+    ns = await startNamespace('sleep 100000; :');
+    const { initPid, ns: inode } = ns;
     recorder = recordUntilStopped(out, '10');
     await waitFor(() => (existsSync(out) ? true : undefined), 'the record file');
     await pause(400);
@@ -156,12 +159,12 @@ describe.skipIf(!canUnshare)('a real record killed with SIGKILL', () => {
     db.close();
     const source = openRecordedSource(out);
     const covered = source.coverage;
-    const init = source.history.at(ns.ns, 1, covered.toMs);
+    const init = source.history.at(inode, 1, covered.toMs);
     source.close();
 
     expect(ended.code).toBeNull();
     expect(check).toBe('ok');
     expect(covered.toMs).toBeGreaterThan(covered.fromMs);
-    expect(init).toMatchObject({ ok: true, hostPid: ns.initPid });
+    expect(init).toMatchObject({ ok: true, hostPid: initPid });
   });
 });

@@ -2,12 +2,12 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { openRecordedSource } from '../src/snapshot/source.js';
 import { logLines, runCli } from './helpers/cli.js';
 import { waitFor } from './helpers/ns.js';
-import { HOSTPID_BIN, startCli } from './helpers/real.js';
+import { HOSTPID_BIN, type RunningCli, startCli } from './helpers/real.js';
 
 let dir: string;
 beforeAll(() => {
@@ -17,6 +17,13 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'hostpid-reccli-'));
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** A recorder left running by a failed test would record forever. */
+let recorder: RunningCli | undefined;
+afterEach(() => {
+  if (recorder?.child.exitCode === null) recorder.child.kill('SIGKILL');
+  recorder = undefined;
+});
 
 describe('hostpid record from the command line', () => {
   it.each([
@@ -36,8 +43,7 @@ describe('hostpid record from the command line', () => {
 
   it.each(['SIGTERM', 'SIGINT'] as const)('exits 0 on %s, the record closed', async (signal) => {
     const out = join(dir, `${signal}.db`);
-    const recorder = startCli(['record', '--out', out, '--interval', '20',
-      '--log-format', 'json']);
+    recorder = startCli(['record', '--out', out, '--interval', '20', '--log-format', 'json']);
     await waitFor(() => (existsSync(out) ? true : undefined), 'the record file');
     // Readers may open the file while the recorder writes: they see whole scans.
     const runningCovered = await waitFor(() => {
@@ -49,7 +55,7 @@ describe('hostpid record from the command line', () => {
     recorder.child.kill(signal);
     const result = await recorder.done;
     const source = openRecordedSource(out);
-    const recorded = source.processes().some((p) => p.pid === recorder.child.pid);
+    const recorded = source.processes().some((p) => p.pid === recorder?.child.pid);
     source.close();
 
     expect(runningCovered.toMs).toBeGreaterThan(runningCovered.fromMs);
