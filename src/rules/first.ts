@@ -1,26 +1,67 @@
 /**
- * The characters a line can start with for a pattern anchored with "^",
- * read from the pattern's first atom: an escape (\d, \[), a literal, a
- * character class, or a group whose alternatives all start that way. This
- * feeds a pre-filter, so whatever it does not understand (lookarounds, an
- * negated classes, the i and m flags) gives
- * undefined, meaning "any character": the rule then runs on every line.
- * Only ASCII is tracked; a line starting with another character runs all.
+ * The characters each of the first few positions of a line must hold for a
+ * pattern anchored with "^", read from the pattern's leading atoms: escapes
+ * (\d, \[), literals, character classes, groups whose alternatives all
+ * start that way, with their fixed counts ({4}). It stops at the first atom
+ * of variable length. This feeds a pre-filter, so whatever it does not
+ * understand (lookarounds, negated classes, the i and m flags) ends the
+ * list, and an empty list comes back as undefined: "any line". Only ASCII
+ * is tracked; a position holding another character passes.
  */
-export function firstChars(pattern: string, flags: string): Uint8Array | undefined {
+export function headChars(pattern: string, flags: string): Uint8Array[] | undefined {
   if (!pattern.startsWith('^') || /[im]/.test(flags)) return undefined;
   if (topLevelAlternation(pattern)) return undefined;
 
-  // An optional atom adds its characters and lets the next atom start too.
+  const first = firstSet(pattern);
+  if (first === undefined) return undefined;
+  if (!first.plain) return [first.set];
+
+  const heads: Uint8Array[] = [];
+  for (let i = 1; heads.length < MAX_HEAD && i < pattern.length;) {
+    const set = new Uint8Array(128);
+    const end = pattern[i] === '(' ? undefined : atom(pattern, i, set);
+    if (end === undefined || optional(pattern, end)) break;
+
+    const { count, exact, next } = repeat(pattern, end);
+    for (let k = 0; k < count && heads.length < MAX_HEAD; k++) heads.push(set);
+    if (!exact) break;
+    i = next;
+  }
+  return heads;
+}
+
+/** The first characters a line can start with; see headChars. */
+export function firstChars(pattern: string, flags: string): Uint8Array | undefined {
+  return headChars(pattern, flags)?.[0];
+}
+
+const MAX_HEAD = 12;
+
+/**
+ * The set for position 0. An optional atom adds its characters and lets the
+ * next atom start too; plain is true when the first atom is a single
+ * character matcher, whose followers headChars then reads.
+ */
+function firstSet(pattern: string): { set: Uint8Array; plain: boolean } | undefined {
   const set = new Uint8Array(128);
   for (let i = 1; i < pattern.length;) {
     const end = atom(pattern, i, set);
     if (end === undefined) return undefined;
-    if (!optional(pattern, end)) return set;
+    if (!optional(pattern, end)) return { set, plain: i === 1 && pattern[1] !== '(' };
 
     i = afterQuantifier(pattern, end);
   }
   return undefined;
+}
+
+/** How often the atom ending at i repeats: {n} exactly, + at least once. */
+function repeat(src: string, i: number): { count: number; exact: boolean; next: number } {
+  if (src[i] === '+') return { count: 1, exact: false, next: i + 1 };
+  if (src[i] !== '{') return { count: 1, exact: true, next: i };
+
+  const close = src.indexOf('}', i);
+  const [low = '', high] = src.slice(i + 1, close).split(',');
+  return { count: Number(low), exact: high === undefined, next: close + 1 };
 }
 
 function afterQuantifier(src: string, i: number): number {

@@ -1,4 +1,4 @@
-import { firstChars } from './first.js';
+import { headChars } from './first.js';
 import type { GroupSpec, Rule } from './types.js';
 
 /** One number a rule captured in a line. */
@@ -55,11 +55,10 @@ export function scan(
   const text = matchText(line);
   const plan = planFor(rules);
   const present = plan.hintsIn(text);
-  const head = text.charCodeAt(0);
 
-  for (let i = 0; i < rules.length; i++) {
+  for (const i of plan.candidates(text)) {
     const rule = rules[i] as Rule;
-    if (!plan.wanted(i, present, head)) continue;
+    if (!plan.wanted(i, present, text)) continue;
 
     rule.re.lastIndex = 0;
     for (let m = rule.re.exec(text); m !== null; m = rule.re.exec(text)) {
@@ -118,16 +117,19 @@ function byPlace(a: Found, b: Found): number {
 
 /**
  * The pre-filter of one rule set. A rule anchored with "^" is skipped when
- * the line's first character cannot start it (see firstChars). All hints of
- * all rules are folded into one alternation, scanned once per line; a rule
- * runs only when one of its hints was seen. Hints that contain a shorter hint are replaced by it (a
- * line holding "worker (" holds "worker "), which can only let more lines
- * through, never fewer, and leaves no hint a prefix of another, so that
- * stepping the scan one character past each hit finds every hint present.
+ * the line's first characters cannot start it (see headChars). Then hints:
+ * each hint that contains a shorter hint is filed under it ("worker (" under
+ * "worker "), and the remaining roots, none a prefix of another, are folded
+ * into one alternation scanned once per line, stepping one character past
+ * each hit so that every root present is seen. A rule runs when one of its
+ * hints is in the line: its root was seen, and the hint is the root itself
+ * or text.includes finds it.
  */
 interface Plan {
+  /** Rules whose head allows the line's first character, in rule order. */
+  candidates(text: string): readonly number[];
   hintsIn(text: string): Uint8Array;
-  wanted(rule: number, present: Uint8Array, head: number): boolean;
+  wanted(rule: number, present: Uint8Array, text: string): boolean;
 }
 
 const plans = new WeakMap<readonly Rule[], Plan>();
@@ -142,21 +144,29 @@ function planFor(rules: readonly Rule[]): Plan {
 }
 
 function buildPlan(rules: readonly Rule[]): Plan {
-  const all = [...new Set(rules.flatMap((r) => r.hints))].sort((a, b) => a.length - b.length);
+  const hints = [...new Set(rules.flatMap((r) => r.hints))].sort((a, b) => a.length - b.length);
   const roots: string[] = [];
   const rootOf = new Map<string, number>();
-  for (const hint of all) {
+  for (const hint of hints) {
     const inside = roots.findIndex((root) => hint.includes(root));
     if (inside === -1) roots.push(hint);
     rootOf.set(hint, inside === -1 ? roots.length - 1 : inside);
   }
 
   const ids = new Map(roots.map((root, i) => [root, i]));
-  const ruleRoots = rules.map((r) => [...new Set(r.hints.map((h) => rootOf.get(h) ?? 0))]);
-  const heads = rules.map((r) => firstChars(r.pattern, r.flags));
+  const ruleHints = rules.map((r) => r.hints.map((hint) => ({ hint, root: rootOf.get(hint) ?? 0,
+    exact: roots.includes(hint) })));
+  const heads = rules.map((r) => headChars(r.pattern, r.flags));
   const gate = roots.length === 0 ? undefined : new RegExp(roots.map(escape).join('|'), 'g');
+  const all = rules.map((_r, i) => i);
+  const byFirst = Array.from({ length: 128 }, (_v, code) =>
+    all.filter((i) => heads[i]?.[0]?.[code] !== 0));
 
   return {
+    candidates(text) {
+      const code = text.charCodeAt(0);
+      return code < 128 ? (byFirst[code] ?? all) : all;
+    },
     hintsIn(text) {
       const present = new Uint8Array(roots.length);
       if (gate === undefined) return present;
@@ -168,15 +178,29 @@ function buildPlan(rules: readonly Rule[]): Plan {
       }
       return present;
     },
-    wanted(rule, present, head) {
-      const first = heads[rule];
-      if (first !== undefined && head < 128 && first[head] === 0) return false;
+    wanted(rule, present, text) {
+      const head = heads[rule];
+      if (head !== undefined && !startsLike(text, head)) return false;
 
-      const needed = ruleRoots[rule];
-      if (needed === undefined || needed.length === 0) return true;
-      return needed.some((id) => present[id] === 1);
+      const needed = ruleHints[rule] ?? [];
+      if (needed.length === 0) return true;
+      for (const { hint, root, exact } of needed) {
+        if (present[root] === 1 && (exact || text.includes(hint))) return true;
+      }
+      return false;
     },
   };
+}
+
+/** Whether the text fits the head; position 0 was checked by candidates. */
+function startsLike(text: string, head: readonly Uint8Array[]): boolean {
+  if (text.length < head.length) return false;
+
+  for (let i = 1; i < head.length; i++) {
+    const code = text.charCodeAt(i);
+    if (code < 128 && head[i]?.[code] === 0) return false;
+  }
+  return true;
 }
 
 function escape(literal: string): string {
