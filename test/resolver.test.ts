@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { Resolver } from '../src/resolve/resolver.js';
+import { RESCAN_BURST, Resolver } from '../src/resolve/resolver.js';
 import { type FakeProcess, INIT_NS, makeFakeProc, writeProcess } from './helpers/fakeproc.js';
 
 const NS1 = 4026532001;
@@ -125,26 +125,29 @@ describe('isolation between namespaces with the same PIDs', () => {
 });
 
 describe('rescans', () => {
-  it('finds a process that started after the first scan', () => {
+  it('finds a process that started after the first scan at once', () => {
     const root = tree(SEED);
     let now = 0;
     const resolver = new Resolver({ procRoot: root, now: () => now, minRescanMs: 250 });
     expect(hostPid(resolver, NS1, 9)).toBe('not-found');
 
     writeProcess(root, { nsPid: [7, 9], ppid: 3, ns: NS1 });
-    now += 100;
-    expect(hostPid(resolver, NS1, 9)).toBe('not-found');
-    now += 200;
+    now += 10;
     expect(hostPid(resolver, NS1, 9)).toBe(7);
-    expect(resolver.stats.scans).toBe(2);
+    expect(resolver.stats.scans).toBe(3);
   });
 
-  it('does not rescan for every unknown PID of a flood', () => {
-    const resolver = new Resolver({ procRoot: tree(SEED), now: () => 0 });
+  it('spends a small budget of rescans on a flood of unknown PIDs, then refills it', () => {
+    let now = 0;
+    const resolver = new Resolver({ procRoot: tree(SEED), now: () => now, minRescanMs: 250 });
 
     for (let vpid = 100; vpid < 1100; vpid++) hostPid(resolver, NS1, vpid);
-    expect(resolver.stats.scans).toBe(1);
+    expect(resolver.stats.scans).toBe(1 + RESCAN_BURST);
     expect(resolver.stats.misses).toBe(1000);
+
+    now += 1000;
+    for (let vpid = 100; vpid < 1100; vpid++) hostPid(resolver, NS1, vpid);
+    expect(resolver.stats.scans).toBe(1 + 2 * RESCAN_BURST);
   });
 
   it('does not read /proc on a hit', () => {

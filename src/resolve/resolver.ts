@@ -14,7 +14,7 @@ export interface ResolverOptions {
   /** Mount point of the procfs to read; ignored when `source` is given. */
   procRoot?: string;
   source?: ProcessSource;
-  /** A miss rescans at most this often, so unknown PIDs cannot flood /proc. */
+  /** Misses rescan at most this often on average (in bursts of RESCAN_BURST). */
   minRescanMs?: number;
   /** How long an exited process still answers for its PID. */
   rememberMs?: number;
@@ -32,15 +32,22 @@ export interface ResolverStats {
 /**
  * Maps a PID as a namespace sees it to the PID the procfs root shows (the
  * host PID when that is the host's /proc). Answers come from an index per
- * namespace inode; a miss rescans the source, at most every minRescanMs.
+ * namespace inode. A miss rescans the source, from a budget that refills
+ * one rescan per minRescanMs and holds at most RESCAN_BURST: a process that
+ * logs right after it started is found at once, while a flood of unknown
+ * PIDs costs a few rescans a second, not one per line.
  */
+/** Rescans a burst of misses may cost before the budget runs dry. */
+export const RESCAN_BURST = 4;
+
 export class Resolver {
   readonly table: ProcessTable;
   readonly stats: ResolverStats = { scans: 0, lookups: 0, misses: 0 };
   private readonly minRescanMs: number;
   private readonly now: () => number;
   private readonly onUnreadable: ResolverOptions['onUnreadable'];
-  private lastScan = Number.NEGATIVE_INFINITY;
+  private rescanBudget = RESCAN_BURST;
+  private budgetAt = Number.NEGATIVE_INFINITY;
   private warnedUnreadable = false;
   private readonly procRoot: string | undefined;
   private threads: ThreadResolver | undefined;
@@ -76,7 +83,6 @@ export class Resolver {
   refresh(): void {
     const now = this.now();
     this.table.scan(now);
-    this.lastScan = now;
     this.stats.scans++;
 
     const sample = this.table.unreadableSample();
@@ -106,7 +112,7 @@ export class Resolver {
     if (hit !== undefined) return { ok: true, hostPid: hit.info.pid, task: hit };
 
     this.stats.misses++;
-    if (this.now() - this.lastScan >= this.minRescanMs) {
+    if (this.takeRescan()) {
       this.refresh();
       const retry = this.table.lookup(ns, vpid);
       if (retry !== undefined && !this.isGone(ns)) {
@@ -121,6 +127,19 @@ export class Resolver {
   knowsNamespace(ns: number): boolean {
     if (!this.table.hasScanned) this.refresh();
     return this.table.knowsNamespace(ns);
+  }
+
+  private takeRescan(): boolean {
+    const now = this.now();
+    const earned = this.budgetAt === Number.NEGATIVE_INFINITY
+      ? RESCAN_BURST
+      : (now - this.budgetAt) / this.minRescanMs;
+    this.rescanBudget = Math.min(RESCAN_BURST, this.rescanBudget + earned);
+    this.budgetAt = now;
+    if (this.rescanBudget < 1) return false;
+
+    this.rescanBudget -= 1;
+    return true;
   }
 
   /** A pinned namespace that died, whether or not its inode was reused. */
