@@ -5,17 +5,12 @@ import type { Argv } from 'yargs';
 import { DEFAULT_DOCKER_SOCKET } from '../docker.js';
 import { HostpidError, usageError } from '../errors.js';
 import type { Logger } from '../log.js';
-import type { ContainerRef } from '../proc/cgroup.js';
 import { formatNs } from '../proc/nslink.js';
-import {
-  type PartialProcess,
-  readContainer,
-  readProcessPartial,
-  readThread,
-} from '../proc/read.js';
-import { describeContainer, Placement, readPartialProcesses } from '../resolve/hierarchy.js';
+import { readContainer, readThread } from '../proc/read.js';
+import { levelsOf, type LookupAnswer, threadIds } from '../resolve/chain.js';
+import { describeContainer } from '../resolve/hierarchy.js';
+import { containerHolder, hostInChains, lookupInChains, pidHolder } from '../resolve/partial.js';
 import { Resolver } from '../resolve/resolver.js';
-import type { Task } from '../resolve/table.js';
 import {
   findTarget,
   isContainerId,
@@ -26,6 +21,8 @@ import {
 import { type Blind, privilegeFix, processes, warnBlind } from '../resolve/visibility.js';
 import { openRecordedSource, type RecordedSource } from '../snapshot/source.js';
 import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
+
+export type { LevelEntry, LookupAnswer } from '../resolve/chain.js';
 
 export interface LookupOptions extends TargetSpec {
   /** The PID (or tid) to look up: in the target namespace, or a host PID. */
@@ -38,25 +35,6 @@ export interface LookupOptions extends TargetSpec {
   snapshot?: string;
   output: Writable;
   log: Logger;
-}
-
-/** One level of the answer: the namespace there and the PID it gives. */
-export interface LevelEntry {
-  level: number;
-  pid: number;
-  ns: number | undefined;
-  initPid: number | undefined;
-  container: ContainerRef | undefined;
-}
-
-export interface LookupAnswer {
-  hostPid: number;
-  /** Set when a thread id was looked up. */
-  hostTid?: number;
-  comm: string;
-  /** The namespace the question was asked in, for container-side lookups. */
-  target?: { ns: number | undefined; pid: number; via: string };
-  levels: LevelEntry[];
 }
 
 /** `lookup`: a PID of a namespace to the host's, or a host PID to every level. */
@@ -96,17 +74,19 @@ async function lookupInNamespace(
 ): Promise<LookupAnswer> {
   const { id, procRoot } = options;
   const pid = options.tid ? undefined : options.pid;
-  const holder = pid === undefined ? undefined : pidHolder(pid, procRoot);
-  if (holder !== undefined) return lookupUnprivileged(options, holder, blind);
+  const holder = pid === undefined ? undefined : pidHolder(procRoot, pid);
+  if (holder !== undefined) return lookupInChains(procRoot, holder, id, blind);
 
   let target: Target;
   try {
     target = await resolveTarget(options, procRoot, resolver);
   } catch (err) {
     // Its processes may all be there, only their ns/pid links refused.
-    const member = options.tid ? undefined : containerHolder(options);
+    const member = options.tid || options.container === undefined
+      ? undefined
+      : containerHolder(procRoot, options.container);
     if (member === undefined) throw err;
-    return lookupUnprivileged(options, member, blind);
+    return lookupInChains(procRoot, member, id, blind);
   }
   const kind = options.tid ? 'tid' : 'pid';
 
@@ -188,53 +168,6 @@ function recordedTarget(options: LookupOptions, source: RecordedSource, resolver
   return { ns, via: `container ${container.slice(0, 12)}` };
 }
 
-/** The process of `--pid H` when its ns/pid link is refused. */
-function pidHolder(pid: number, procRoot: string): PartialProcess | undefined {
-  const read = readProcessPartial(procRoot, pid);
-  return read.ok && read.process.nsDenied !== undefined ? read.process : undefined;
-}
-
-/**
- * The outermost process of `--container ID` (its cgroup names it, and
- * cgroup files are world-readable) when none of their ns/pid links can be read.
- */
-function containerHolder(options: LookupOptions): PartialProcess | undefined {
-  if (options.container === undefined || !isContainerId(options.container)) return undefined;
-
-  const prefix = options.container.toLowerCase();
-  const members = readPartialProcesses(options.procRoot).filter((p) =>
-    readContainer(options.procRoot, p.pid)?.id.startsWith(prefix) === true);
-  if (members.length === 0 || members.some((p) => p.nsDenied === undefined)) return undefined;
-
-  return members.reduce((a, b) => (b.nsPid.length < a.nsPid.length ? b : a));
-}
-
-/**
- * `--pid H` when the ns/pid links cannot be read: the namespace of H is told
- * by its init, found from NSpid and PPid, which anyone may read. Only an
- * answer that chain proves is given; inodes stay unknown.
- */
-function lookupUnprivileged(
-  options: LookupOptions,
-  holder: PartialProcess,
-  blind: Blind,
-): LookupAnswer {
-  const places = partialView(options.procRoot, blind);
-  const level = holder.nsPid.length - 1;
-  const initPid = places.initAt(holder, level);
-  const found = initPid === undefined ? undefined : places.lookupByInit(initPid, options.id);
-  if (found === undefined) {
-    const where = initPid === undefined ? `the namespace of pid ${holder.pid}` :
-      `the namespace of init ${initPid}`;
-    throw new HostpidError(`no pid ${options.id} found in ${where} from what an unprivileged ` +
-      `reader may see: ${privilegeFix()}`);
-  }
-
-  const target = { ns: holder.pidNs, pid: options.id, via: `the namespace of init ${initPid}` };
-  return { hostPid: found.pid, comm: found.comm, target,
-    levels: partialLevels(options, found, places) };
-}
-
 function lookupHost(options: LookupOptions, resolver: Resolver, blind: Blind): LookupAnswer {
   const { id, procRoot } = options;
   resolver.refresh();
@@ -254,83 +187,8 @@ function lookupHost(options: LookupOptions, resolver: Resolver, blind: Blind): L
     return { hostPid, ...(options.tid ? { hostTid: id } : {}), comm: task.info.comm, levels };
   }
 
-  return partialAnswer(options, hostPid, thread.ok ? thread.thread.nsTid : undefined, blind);
-}
-
-/**
- * A process whose ns/pid link could not be read: its NSpid (from status,
- * readable by anyone) still gives its PID at every level; the namespaces
- * stay unknown rather than guessed.
- */
-function partialAnswer(
-  options: LookupOptions,
-  hostPid: number,
-  nsTid: number[] | undefined,
-  blind: Blind,
-): LookupAnswer {
-  const read = readProcessPartial(options.procRoot, hostPid);
-  if (!read.ok) {
-    const why = read.reason === 'denied' ? ` (${read.path}: ${privilegeFix()})` : '';
-    throw new HostpidError(`no process ${hostPid} under ${options.procRoot}${why}`);
-  }
-
-  const places = partialView(options.procRoot, blind);
-  const levels = partialLevels(options, read.process, places, nsTid);
-  return { hostPid, ...(options.tid ? { hostTid: options.id } : {}), comm: read.process.comm,
-    levels };
-}
-
-/** What NSpid and PPid tell; notes in `blind` how many links were refused. */
-function partialView(procRoot: string, blind: Blind): Placement {
-  const processes = readPartialProcesses(procRoot);
-  const denied = processes.filter((p) => p.nsDenied !== undefined);
-  const sample = denied[0]?.nsDenied;
-  if (sample !== undefined) blind.denied = { count: denied.length, sample };
-  return new Placement(processes);
-}
-
-function partialLevels(
-  options: LookupOptions,
-  process: PartialProcess,
-  places: Placement,
-  nsTid?: number[],
-): LevelEntry[] {
-  const ids = nsTid ?? process.nsPid;
-  const own = ids.length - 1;
-  return ids.map((pid, level) => {
-    const initPid = places.initAt(process, level);
-    const init = initPid === undefined ? undefined : places.get(initPid);
-    const ns = level === own ? process.pidNs : init?.pidNs;
-    const container = initPid === undefined ? undefined : readContainer(options.procRoot, initPid);
-    return { level, pid, ns, initPid, container };
-  });
-}
-
-/**
- * The task's PID (or its thread's tid, `ids`) at every level, with the
- * namespace the table worked out there, its init, and the container that
- * init is in.
- */
-function levelsOf(
-  task: Task,
-  resolver: Resolver,
-  containerOf: (pid: number) => ContainerRef | undefined,
-  ids: readonly number[] = task.info.nsPid,
-): LevelEntry[] {
-  return ids.map((pid, level) => {
-    const ns = task.ancestry[level];
-    const init = ns === undefined || level === 0 ? undefined : resolver.table.lookup(ns, 1);
-    // The init of the procfs root's own namespace is PID 1 by definition.
-    const initPid = level === 0 ? 1 : init?.info.pid;
-    const container = initPid === undefined ? undefined : containerOf(initPid);
-    return { level, pid, ns, initPid, container };
-  });
-}
-
-/** The thread's tid at every level, or the task's PIDs when it is no thread of it. */
-function threadIds(procRoot: string, task: Task, hostTid: number | undefined): number[] {
-  const thread = hostTid === undefined ? undefined : readThread(procRoot, task.info.pid, hostTid);
-  return thread?.ok === true ? thread.thread.nsTid : task.info.nsPid;
+  const asThread = options.tid && thread.ok ? { tid: id, nsTid: thread.thread.nsTid } : undefined;
+  return hostInChains(procRoot, hostPid, asThread, blind);
 }
 
 /** JSON with every field present: null where the text form prints `?`. */
