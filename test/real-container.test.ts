@@ -13,8 +13,9 @@ const V2_ROOT = '/sys/fs/cgroup/unified';
 const V1_PIDS = '/sys/fs/cgroup/pids';
 
 const shared = containerId().slice(0, 12);
-const v2Id = containerId(shared);
-const v1Id = containerId(shared);
+// The 13th digits differ, so 13 digits tell the two apart.
+const v2Id = containerId(`${shared}0`);
+const v1Id = containerId(`${shared}1`);
 const SCRIPT = 'sleep 1000 & wait';
 
 describe.skipIf(!canUnshare)('--container with real cgroups', () => {

@@ -29,7 +29,7 @@ describe.skipIf(!canUnshare)('a log streamed while its processes start', () => {
     fifo = join(dir, 'fork');
     execFileSync('mkfifo', [fifo]);
     ns = await startNamespace(`FIFO=${fifo}; ${FORK_ON_FIFO}`);
-    cli = startCli(['--pid', String(ns.initPid)]);
+    cli = startCli(['--pid', String(ns.initPid), '--log-level', 'debug']);
   });
 
   afterEach(async () => {
@@ -67,7 +67,7 @@ describe.skipIf(!canUnshare)('a log streamed while its processes start', () => {
     const [host, vpid] = await forkOne();
     const out = await send(`level=info msg="worker forked" pid=${vpid}`);
 
-    expect(splitSuffix(out).pairs).toEqual([[vpid, host]]);
+    expect(splitSuffix(out).pairs, cli.stderrText()).toEqual([[vpid, host]]);
   });
 
   it('resolves a process forked after the first scan, logged a while later', async () => {
@@ -78,7 +78,7 @@ describe.skipIf(!canUnshare)('a log streamed while its processes start', () => {
     await new Promise((resolve) => setTimeout(resolve, 600));
     const out = await send(`level=info msg="worker forked" pid=${vpid}`);
 
-    expect(splitSuffix(out).pairs).toEqual([[vpid, host]]);
+    expect(splitSuffix(out).pairs, cli.stderrText()).toEqual([[vpid, host]]);
     cli.stdin.end();
     const run = await cli.done;
     expect(run.code).toBe(0);
@@ -93,6 +93,6 @@ describe.skipIf(!canUnshare)('a log streamed while its processes start', () => {
       await new Promise((resolve) => setTimeout(resolve, 600));
       const out = await send(`2026/12/03 19:00:07 [error] ${vpid}#${vpid}: *1 open() failed`);
 
-      expect(splitSuffix(out)).toMatchObject({ pairs: [[vpid, host]], tids: [[vpid, host]] });
+      expect(splitSuffix(out), cli.stderrText()).toMatchObject({ pairs: [[vpid, host]], tids: [[vpid, host]] });
     });
 });
