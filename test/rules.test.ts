@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 
 import { HostpidError } from '../src/errors.js';
 import { runExamples } from '../src/rules/examples.js';
-import { firstChars } from '../src/rules/first.js';
+import { firstChars, headChars } from '../src/rules/first.js';
+import { findAll } from '../src/rules/match.js';
 import { loadCheckedRules, loadRules, SHIPPED_RULES_DIR } from '../src/rules/load.js';
 import { checkBacktracking, refuseBacktracking } from '../src/rules/redos.js';
 
@@ -37,13 +38,13 @@ describe('the shipped rule library', () => {
     expect(report.traps).toBeGreaterThan(80);
   });
 
-  it.each(shipped.map((r) => [r.name, r] as const))('%s has a description, a PID example and a trap',
-    (_name, rule) => {
-      expect(rule.description).not.toBe('');
-      expect(rule.description).not.toContain('\n');
-      expect(rule.examples.some((e) => e.pids.length + (e.tids ?? []).length > 0)).toBe(true);
-      expect(rule.examples.some((e) => e.pids.length + (e.tids ?? []).length === 0)).toBe(true);
-    });
+  const each = it.each(shipped.map((r) => [r.name, r] as const));
+  each('%s has a description, a PID example and a trap', (_name, rule) => {
+    expect(rule.description).not.toBe('');
+    expect(rule.description).not.toContain('\n');
+    expect(rule.examples.some((e) => e.pids.length + (e.tids ?? []).length > 0)).toBe(true);
+    expect(rule.examples.some((e) => e.pids.length + (e.tids ?? []).length === 0)).toBe(true);
+  });
 
   // A rule with neither runs on every line; the pre-filter only pays off
   // when most rules can be skipped without running their regex.
@@ -77,7 +78,8 @@ describe('rule file errors', () => {
       `${FIXTURES}/unknown-key.yaml: rule "typo": unknown key "hint": use name, description, ` +
       'pattern, flags, host, hints, unsafe, examples'],
     ['a name defined twice', ['dup-a.yaml', 'dup-b.yaml'],
-      `${FIXTURES}/dup-b.yaml: rule "twice" is also defined in ${FIXTURES}/dup-a.yaml: rename one`],
+      `${FIXTURES}/dup-b.yaml: rule "twice" is also defined in ${FIXTURES}/dup-a.yaml: ` +
+      'rename one'],
   ];
 
   it.each(cases)('%s', (_what, files, message) => {
@@ -134,5 +136,41 @@ describe('firstChars', () => {
     ['\\bpid=', '', '*'],
   ])('%s /%s -> %s', (pattern, flags, expected) => {
     expect(show(firstChars(pattern, flags))).toBe(expected);
+  });
+});
+
+describe('headChars', () => {
+  const show = (sets: Uint8Array[] | undefined) => sets?.map((set) => {
+    const chars = [...set].map((v, i) => (v ? String.fromCharCode(i) : '')).join('');
+    return chars === '0123456789' ? 'D' : chars;
+  }).join(' ');
+
+  it.each([
+    ['^\\d{4}/\\d\\d ', 'D D D D / D D  '],
+    ['^\\(node:(?<pid>\\d+)\\) ', '( n o d e :'],
+    ['^\\d+:[XCSM] ', 'D'],
+    ['^(?<pid>\\d+):', 'D'],
+    ['^\\[\\d{2,4}\\]', '[ D D'],
+  ])('%s -> %s', (pattern, expected) => {
+    expect(show(headChars(pattern, ''))).toBe(expected);
+  });
+});
+
+// Lines built to make a rule work hard: each rule's hints and first
+// characters repeated to the annotator's default scan limit (64 KiB).
+describe('matching cost on hostile lines', () => {
+  const lines = shipped.flatMap((rule) => {
+    const seed = rule.examples.find((e) => e.pids.length > 0)?.line ?? rule.name;
+    return [seed.repeat(Math.ceil(65_536 / seed.length)).slice(0, 65_536),
+      `${seed.slice(0, 40)}${'9'.repeat(65_000)}`,
+      ...rule.hints.map((h) => `${seed.slice(0, 20)}${h.repeat(65_536 / h.length)}`)];
+  });
+
+  it('stays linear: every shipped rule on every hostile line, a few ms a line', () => {
+    const started = performance.now();
+    for (const line of lines) findAll(line, shipped);
+    const perLine = (performance.now() - started) / lines.length;
+
+    expect(perLine).toBeLessThan(50);
   });
 });

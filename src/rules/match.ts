@@ -221,7 +221,10 @@ export interface Explained {
  * line, or its JSON-decoded form) and each rule's span and captures. A
  * capture's value is undefined when it is no PID (0, or above PID_MAX).
  */
-export function explain(line: string, rules: readonly Rule[]): { text: string; matches: Explained[] } {
+export function explain(
+  line: string,
+  rules: readonly Rule[],
+): { text: string; matches: Explained[] } {
   const matches: Explained[] = [];
 
   const text = scan(line, rules, (rule, m) => {
