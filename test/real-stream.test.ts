@@ -93,6 +93,7 @@ describe.skipIf(!canUnshare)('a log streamed while its processes start', () => {
       await new Promise((resolve) => setTimeout(resolve, 600));
       const out = await send(`2026/12/03 19:00:07 [error] ${vpid}#${vpid}: *1 open() failed`);
 
-      expect(splitSuffix(out), cli.stderrText()).toMatchObject({ pairs: [[vpid, host]], tids: [[vpid, host]] });
+      expect(splitSuffix(out), cli.stderrText())
+        .toMatchObject({ pairs: [[vpid, host]], tids: [[vpid, host]] });
     });
 });

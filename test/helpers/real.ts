@@ -28,8 +28,6 @@ export interface RunningCli {
   stdin: Writable;
   /** Everything on stdout until now, as text. */
   stdoutText: () => string;
-  /** Everything on stderr until now: shown when an assertion fails. */
-  stderrText: () => string;
   /** Everything on stderr until now. */
   stderrText: () => string;
   /** Settles when the process has exited and its pipes are closed. */
