@@ -85,7 +85,7 @@ describe('JSON lines', () => {
 
 describe('look-alikes stay unannotated by the whole library', () => {
   it.each([
-    ['HTTP status and bytes', '192.0.2.10 - - [03/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 502 1'],
+    ['HTTP status and bytes', '192.0.2.1 - - [03/Dec/2026:10:00:00 +0000] "GET / HTTP/1.1" 502 7'],
     ['a port', 'Server listening on 0.0.0.0 port 22.'],
     ['a duration', 'INFO: request finished in 812 ms'],
     ['a dmesg timestamp', '[12345.678901] eth0: link up'],

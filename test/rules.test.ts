@@ -1,12 +1,22 @@
-import { readdirSync } from 'node:fs';
+import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { parse } from 'yaml';
+
 import { HostpidError } from '../src/errors.js';
+import { readCache, writeCache } from '../src/rules/cache.js';
 import { runExamples } from '../src/rules/examples.js';
 import { firstChars, headChars } from '../src/rules/first.js';
 import { findAll } from '../src/rules/match.js';
-import { loadCheckedRules, loadRules, SHIPPED_RULES_DIR } from '../src/rules/load.js';
+import {
+  loadCheckedRules,
+  loadRules,
+  SHIPPED_RULES_DIR,
+  updateShippedCache,
+} from '../src/rules/load.js';
 import { checkBacktracking, refuseBacktracking } from '../src/rules/redos.js';
 
 const FIXTURES = 'test/fixtures/rules';
@@ -172,5 +182,34 @@ describe('matching cost on hostile lines', () => {
     const perLine = (performance.now() - started) / lines.length;
 
     expect(perLine).toBeLessThan(50);
+  });
+});
+
+describe('the parsed copy of the shipped rules (rules/shipped.json)', () => {
+  const yamlFiles = (dir: string) =>
+    readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort().map((f) => join(dir, f));
+  const parseFile = (file: string): unknown => parse(readFileSync(file, 'utf8'));
+
+  it('matches rules/*.yaml; UPDATE_RULES_CACHE=1 npx vitest run test/rules.test.ts rewrites it',
+    () => {
+      if (process.env['UPDATE_RULES_CACHE'] === '1') updateShippedCache();
+      const files = yamlFiles(SHIPPED_RULES_DIR);
+      const cached = readCache(SHIPPED_RULES_DIR, files);
+
+      expect(cached, 'rules/shipped.json is stale').toBeDefined();
+      expect(Object.fromEntries(cached ?? [])).toEqual(
+        Object.fromEntries(files.map((f) => [basename(f), parseFile(f)])));
+    });
+
+  it('is ignored once a rule file changes', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hostpid-rules-'));
+    for (const name of ['nginx.yaml', 'redis.yaml']) {
+      copyFileSync(join(SHIPPED_RULES_DIR, name), join(dir, name));
+    }
+    writeCache(dir, yamlFiles(dir), parseFile);
+
+    expect(readCache(dir, yamlFiles(dir))?.size).toBe(2);
+    appendFileSync(join(dir, 'redis.yaml'), '# edited\n');
+    expect(readCache(dir, yamlFiles(dir))).toBeUndefined();
   });
 });

@@ -1,12 +1,19 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { basename, extname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { parse as parseYaml } from 'yaml';
-
 import { errnoCode, usageError } from '../errors.js';
+import { readCache, writeCache } from './cache.js';
 import { refuseBacktracking } from './redos.js';
 import type { Rule, RuleExample } from './types.js';
+
+// The yaml package takes 35 ms or more to import; with the parsed copy of the
+// shipped rules (cache.ts) most runs need no YAML at all, so it is required
+// on first use only.
+const require = createRequire(import.meta.url);
+const parseYaml = (text: string): unknown =>
+  (require('yaml') as typeof import('yaml')).parse(text);
 
 /** The rule set that ships with hostpid, one YAML file per software family. */
 export const SHIPPED_RULES_DIR = fileURLToPath(new URL('../../rules', import.meta.url));
@@ -22,9 +29,11 @@ const GROUP_NAME = /\(\?<([A-Za-z_$][\w$]*)>/g;
 export function loadRules(paths: readonly string[] = [SHIPPED_RULES_DIR]): Rule[] {
   const rules: Rule[] = [];
   const names = new Map<string, string>();
+  const files = paths.flatMap(expand);
+  const cached = isShipped(paths) ? readCache(SHIPPED_RULES_DIR, files) : undefined;
 
-  for (const file of paths.flatMap(expand)) {
-    for (const rule of loadRuleFile(file)) {
+  for (const file of files) {
+    for (const rule of loadRuleFile(file, cached?.get(basename(file)))) {
       const other = names.get(rule.name);
       if (other !== undefined) {
         throw usageError(`${file}: rule "${rule.name}" is also defined in ${other}: rename one`);
@@ -54,9 +63,9 @@ export async function loadCheckedRules(paths?: readonly string[]): Promise<Rule[
   return rules;
 }
 
-export function loadRuleFile(file: string): Rule[] {
+/** Rules of one file; doc is its content when already parsed (the cache). */
+export function loadRuleFile(file: string, doc: unknown = parseDocument(file)): Rule[] {
   const where = displayPath(file);
-  const doc = parseDocument(file, where);
 
   if (!isRecord(doc) || !Array.isArray(doc['rules'])) {
     throw usageError(`${where}: expected a top-level "rules:" list`);
@@ -137,7 +146,17 @@ function checkExamples(examples: unknown, fail: (r: string) => Error): RuleExamp
   });
 }
 
-function parseDocument(file: string, where: string): unknown {
+/** Rewrites the parsed copy of the shipped rules that loadRules reads first. */
+export function updateShippedCache(): void {
+  writeCache(SHIPPED_RULES_DIR, expand(SHIPPED_RULES_DIR), parseDocument);
+}
+
+function isShipped(paths: readonly string[]): boolean {
+  return paths.length === 1 && paths[0] === SHIPPED_RULES_DIR;
+}
+
+function parseDocument(file: string): unknown {
+  const where = displayPath(file);
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
