@@ -2,6 +2,7 @@ import type { Numbers, Pair } from './formats/annotation.js';
 import type { Resolver } from './resolve/resolver.js';
 import { type Found, findAll } from './rules/match.js';
 import type { Rule } from './rules/types.js';
+import type { PidHistory } from './snapshot/history.js';
 import type { RunStats } from './stats.js';
 
 /** Text to add to a line, and the offset in the line where it goes. */
@@ -16,6 +17,12 @@ export interface LineContext {
   /** Inode of the pid namespace the log's PIDs belong to. */
   ns: number;
   stats: RunStats;
+  /**
+   * Who had a PID when: a record's, or what a live run has seen. Lines that
+   * carry a time resolve through it, so a process that started after the
+   * line was written is never the answer.
+   */
+  history?: PidHistory;
 }
 
 /**
@@ -28,22 +35,23 @@ export interface LineContext {
 export function findNumbers(
   message: string,
   ctx: LineContext,
+  timeMs?: number,
 ): Numbers | undefined {
   const found = findAll(message, ctx.rules);
   if (found.length === 0) return undefined;
 
-  const { pairs, hostOf } = resolvePids(found, ctx);
+  const { pairs, hostOf } = resolvePids(found, ctx, timeMs);
   const tids = resolveTids(found, hostOf, ctx);
   return pairs.length === 0 && tids.length === 0 ? undefined : { pids: pairs, tids };
 }
 
-function resolvePids(found: readonly Found[], ctx: LineContext) {
+function resolvePids(found: readonly Found[], ctx: LineContext, timeMs: number | undefined) {
   const pairs: Pair[] = [];
   const hostOf = new Map<number, number | undefined>();
   for (const f of found) {
     if (f.kind !== 'pid' || hostOf.has(f.value)) continue;
 
-    const hostPid = f.host ? f.value : resolveOne(f.value, ctx);
+    const hostPid = f.host ? f.value : resolveOne(f.value, ctx, timeMs);
     hostOf.set(f.value, hostPid);
     pairs.push({ vpid: f.value, hostPid });
   }
@@ -96,8 +104,10 @@ function resolveTid(
   return answer.ok ? answer.hostTid : undefined;
 }
 
-function resolveOne(vpid: number, ctx: LineContext): number | undefined {
-  const answer = ctx.resolver.resolve(ctx.ns, vpid);
+function resolveOne(vpid: number, ctx: LineContext, timeMs: number | undefined) {
+  const answer = timeMs !== undefined && ctx.history !== undefined
+    ? ctx.history.at(ctx.ns, vpid, timeMs)
+    : ctx.resolver.resolve(ctx.ns, vpid);
   if (answer.ok) {
     ctx.stats.resolved++;
     return answer.hostPid;

@@ -9,6 +9,7 @@ import { type Block, BlockSplitter, DEFAULT_MAX_SCAN } from './lines/blocks.js';
 import { Resolver } from './resolve/resolver.js';
 import { loadRules } from './rules/load.js';
 import type { Rule } from './rules/types.js';
+import type { PidHistory } from './snapshot/history.js';
 import { newStats, type RunStats } from './stats.js';
 
 const CR = 0x0d;
@@ -127,6 +128,8 @@ export interface AnnotatorOptions {
   maxScan?: number;
   /** How lines are framed; 'auto' (the default) decides on the first line. */
   input?: InputFormat | 'auto';
+  /** Who had a PID when, for lines that carry a time. */
+  history?: PidHistory;
   stats?: RunStats;
 }
 
@@ -144,6 +147,7 @@ export function createAnnotator(options: AnnotatorOptions): Annotator {
     resolver: options.resolver ?? new Resolver({ procRoot: options.procRoot ?? '/proc' }),
     ns: options.ns,
     stats: options.stats ?? newStats(),
+    ...(options.history === undefined ? {} : { history: options.history }),
   };
 
   const duplex = new pumpify(new BlockSplitter(maxScan), new AnnotateTransform(ctx, maxScan, options.input));

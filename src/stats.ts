@@ -18,7 +18,14 @@ export function newStats(): RunStats {
     linesWithPids: 0,
     pids: 0,
     resolved: 0,
-    unresolved: { 'not-found': 0, unreadable: 0, 'unknown-namespace': 0, 'namespace-gone': 0 },
+    unresolved: {
+      'not-found': 0,
+      unreadable: 0,
+      'unknown-namespace': 0,
+      'namespace-gone': 0,
+      'before-record': 0,
+      'after-record': 0,
+    },
     longLines: 0,
   };
 }

@@ -27,6 +27,11 @@ export function registerAnnotate<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
         default: '/var/run/docker.sock',
         describe: 'Docker Engine API socket, asked when --container is a name',
       })
+      .option('snapshot', {
+        type: 'string',
+        describe: 'resolve against a file of hostpid snapshot or hostpid record instead of ' +
+          '--proc; lines with a time resolve to who had the PID then',
+      })
       .option('max-scan', {
         type: 'number',
         default: DEFAULT_MAX_SCAN,
@@ -89,7 +94,8 @@ export function registerAnnotate<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
           progress: process.stderr.isTTY === true,
           log: ctx.log(),
           ...defined({ rulePaths: args.rules, pid: args.pid, pidns: args.pidns,
-            container: args.container, dockerSocket: args['docker-socket'] }),
+            container: args.container, dockerSocket: args['docker-socket'],
+            snapshot: args.snapshot }),
         });
         return;
       }
@@ -103,6 +109,7 @@ export function registerAnnotate<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
         metricsHost: args['metrics-host'],
         ...defined({
           rulePaths: args.rules,
+          snapshot: args.snapshot,
           pid: args.pid,
           pidns: args.pidns,
           container: args.container,

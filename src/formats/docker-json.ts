@@ -1,10 +1,11 @@
 import { findNumbers } from '../annotator.js';
 import { formatJsonMember, jsonInsertPoint } from './annotation.js';
-import type { LineFormat } from './format.js';
+import { type LineFormat, parseTime } from './format.js';
 
 interface DockerRecord {
   log?: unknown;
   stream?: unknown;
+  time?: unknown;
 }
 
 /**
@@ -36,7 +37,8 @@ export function dockerJsonFormat(): LineFormat {
 
       const message = partial[stream] + log.slice(0, -1);
       partial[stream] = '';
-      const pairs = findNumbers(message, ctx);
+      const time = typeof record.time === 'string' ? parseTime(record.time) : undefined;
+      const pairs = findNumbers(message, ctx, time);
       const place = jsonInsertPoint(line);
       if (pairs === undefined || place === undefined) return undefined;
 

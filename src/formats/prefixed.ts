@@ -1,4 +1,4 @@
-import { findNumbers, type Insertion, type LineContext } from '../annotator.js';
+import { findNumbers, type Insertion } from '../annotator.js';
 import { formatSuffix, type Numbers } from './annotation.js';
 import { type LineFormat, parseTime, RFC3339 } from './format.js';
 
@@ -17,9 +17,11 @@ export function timestampedFormat(): LineFormat {
     name: 'timestamped',
     annotate(line, ctx) {
       const m = TIMESTAMPED.exec(line);
-      const message = m === null ? line : line.slice(m[0].length);
-      const pairs = findNumbers(message, ctx) ?? (m === null ? undefined : findNumbers(line, ctx));
-      return suffix(line, pairs);
+      if (m === null) return suffix(line, findNumbers(line, ctx));
+
+      const time = parseTime(m.groups?.['time'] ?? '');
+      const message = line.slice(m[0].length);
+      return suffix(line, findNumbers(message, ctx, time) ?? findNumbers(line, ctx, time));
     },
   };
 }
@@ -47,7 +49,7 @@ export function criFormat(): LineFormat {
 
       const message = partial[stream] + piece;
       partial[stream] = '';
-      return suffix(line, findNumbers(message, ctx));
+      return suffix(line, findNumbers(message, ctx, parseTime(m.groups?.['time'] ?? '')));
     },
   };
 }
@@ -55,11 +57,3 @@ export function criFormat(): LineFormat {
 function suffix(line: string, pairs: Numbers | undefined): Insertion | undefined {
   return pairs === undefined ? undefined : { at: line.length, text: formatSuffix(pairs) };
 }
-
-/** The time of a timestamped or CRI line, for time-aware resolution. */
-export function lineTime(line: string): number | undefined {
-  const m = TIMESTAMPED.exec(line);
-  return m === null ? undefined : parseTime(m.groups?.['time'] ?? '');
-}
-
-export type { LineContext };

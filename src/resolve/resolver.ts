@@ -4,7 +4,15 @@ import { ProcessTable, type Task } from './table.js';
 import { ThreadResolver, type ThreadResolution } from './threads.js';
 
 /** Why a PID got `?`: counted in the summary under these names. */
-export type Unresolved = 'not-found' | 'unreadable' | 'unknown-namespace' | 'namespace-gone';
+export type Unresolved =
+  | 'not-found'
+  | 'unreadable'
+  | 'unknown-namespace'
+  | 'namespace-gone'
+  /** A line's time before what the record or the live run saw began. */
+  | 'before-record'
+  /** A line's time after the record ended. */
+  | 'after-record';
 
 export type Resolution =
   | { ok: true; hostPid: number; task: Task }

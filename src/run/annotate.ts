@@ -14,7 +14,6 @@ import type { Logger } from '../log.js';
 import { createAnnotator, type Annotator } from '../pipeline.js';
 import { checkProcRoot } from '../proc/root.js';
 import { targetOfPod } from '../resolve/pod.js';
-import { Resolver } from '../resolve/resolver.js';
 import {
   findTarget,
   NO_TARGET_HINT,
@@ -22,8 +21,10 @@ import {
   type Target,
   type TargetSpec,
 } from '../resolve/target.js';
+import type { Resolver } from '../resolve/resolver.js';
 import { loadRules } from '../rules/load.js';
 import { newStats, type RunStats } from '../stats.js';
+import { openResolution, type Resolution, recordedTargetOf } from './resolution.js';
 
 export interface AnnotateOptions extends TargetSpec {
   files: string[];
@@ -31,6 +32,8 @@ export interface AnnotateOptions extends TargetSpec {
   rulePaths?: string[];
   maxScan?: number;
   inputFormat?: InputFormat | 'auto';
+  /** A file of `hostpid snapshot` or `hostpid record` to resolve against. */
+  snapshot?: string;
   /** Follow files as they grow (tail -F); stdin is always read to its end. */
   follow?: boolean;
   /** Rescan the procfs in the background this often (ms), so exits are seen. */
@@ -62,19 +65,14 @@ const POLL_MS = 250;
  */
 export async function runAnnotate(options: AnnotateOptions): Promise<RunStats> {
   const { log } = options;
-  checkProcRoot(options.procRoot);
+  if (options.snapshot === undefined) checkProcRoot(options.procRoot);
   let rules = loadRules(options.rulePaths);
-  const resolver = new Resolver({
-    procRoot: options.procRoot,
-    ...(options.rememberMs === undefined ? {} : { rememberMs: options.rememberMs }),
-    onUnreadable: (count, sample) => log.warn({ count, path: sample.path, reason: sample.reason },
-      'some processes could not be read; their PIDs stay "?": run as root or with ' +
-      'CAP_SYS_PTRACE, and mount /proc without hidepid'),
-  });
-
   const files = options.files.length === 0 ? ['-'] : options.files;
   checkFiles(files);
-  const targets = await targetsOf(files, options, resolver);
+  const resolution = openResolution({ ...options,
+    ...(options.rememberMs === undefined ? {} : { rememberMs: options.rememberMs }) });
+  const { resolver, history } = resolution;
+  const targets = await targetsOf(files, options, resolution);
   for (const target of targets) resolver.pin(target.ns);
   const stats = newStats();
   const running = new Set<{ source: Source; annotator: Annotator }>();
@@ -106,7 +104,7 @@ export async function runAnnotate(options: AnnotateOptions): Promise<RunStats> {
     const source = await openSource(file, { stdin: options.input, follow: options.follow === true,
       pollMs: POLL_MS });
     const annotator = createAnnotator({ ns: target.ns, rules, resolver, stats,
-      ...defined({ maxScan: options.maxScan, input: options.inputFormat }) });
+      ...defined({ maxScan: options.maxScan, input: options.inputFormat, history }) });
     const entry = { source, annotator };
     running.add(entry);
     if (stopped) source.stop();
@@ -129,6 +127,7 @@ export async function runAnnotate(options: AnnotateOptions): Promise<RunStats> {
   } finally {
     signals.off('SIGTERM', stop).off('SIGINT', stop).off('SIGHUP', reload);
     background.close();
+    resolution.close();
   }
 
   log.info({ ...stats, rescans: resolver.stats.scans,
@@ -168,11 +167,13 @@ async function startBackground(options: AnnotateOptions, resolver: Resolver, sta
  * the file's path names. All are found before the first byte goes out.
  */
 export async function targetsOf(files: readonly string[],
-  options: TargetSpec & { procRoot: string }, resolver: Resolver): Promise<Target[]> {
+  options: TargetSpec & { procRoot: string }, resolution: Resolution): Promise<Target[]> {
   const { procRoot } = options;
+  const { resolver, recorded } = resolution;
   const named = [options.pid, options.pidns, options.container].some((v) => v !== undefined);
   if (named) {
-    const target = await resolveTarget(options, procRoot, resolver);
+    const target = recordedTargetOf(resolution, options)
+      ?? await resolveTarget(options, procRoot, resolver);
     return files.map(() => target);
   }
 
@@ -182,10 +183,16 @@ export async function targetsOf(files: readonly string[],
       const what = file === '-' ? 'stdin' : `${file}: its path names no container, so`;
       throw usageError(`no target namespace for ${what}: ${NO_TARGET_HINT}`);
     }
+    if (owner.kind === 'pod') {
+      if (recorded !== undefined) {
+        throw usageError(`${file}: a snapshot cannot tell a pod's containers apart: ` +
+          'give --container ID');
+      }
+      return targetOfPod(owner.podUid, owner.container, procRoot, resolver);
+    }
 
-    return owner.kind === 'pod'
-      ? targetOfPod(owner.podUid, owner.container, procRoot, resolver)
-      : findTarget({ container: owner.id }, procRoot, resolver);
+    return recordedTargetOf(resolution, { container: owner.id })
+      ?? findTarget({ container: owner.id }, procRoot, resolver);
   });
 }
 

@@ -1,9 +1,10 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
-import { Resolver } from '../resolve/resolver.js';
+import { createLogger } from '../log.js';
 import { loadRules } from '../rules/load.js';
 import { newStats } from '../stats.js';
 import type { WorkerSetup } from './batch.js';
+import { openResolution } from './resolution.js';
 import { type RewriteJob, rewriteFile } from './rewrite.js';
 
 /*
@@ -13,11 +14,11 @@ import { type RewriteJob, rewriteFile } from './rewrite.js';
  */
 const setup = workerData as WorkerSetup;
 const rules = loadRules(setup.rulePaths);
-const resolver = new Resolver({ procRoot: setup.procRoot });
+const { resolver, history } = openResolution({ ...setup, log: createLogger('silent') });
 
 parentPort?.on('message', (job: RewriteJob) => {
   const stats = newStats();
-  rewriteFile(job, { rules, resolver, stats,
+  rewriteFile(job, { rules, resolver, stats, ...(history === undefined ? {} : { history }),
     ...(setup.maxScan === undefined ? {} : { maxScan: setup.maxScan }),
     ...(setup.inputFormat === undefined ? {} : { inputFormat: setup.inputFormat }) })
     .then(() => parentPort?.postMessage({ stats }))

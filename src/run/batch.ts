@@ -9,11 +9,12 @@ import { usageError } from '../errors.js';
 import type { InputFormat } from '../formats/format.js';
 import type { Logger } from '../log.js';
 import { checkProcRoot } from '../proc/root.js';
-import { Resolver } from '../resolve/resolver.js';
 import type { TargetSpec } from '../resolve/target.js';
 import { loadRules } from '../rules/load.js';
+import type { Rule } from '../rules/types.js';
 import { addStats, newStats, type RunStats } from '../stats.js';
 import { checkFiles, targetsOf } from './annotate.js';
+import { openResolution, type Resolution } from './resolution.js';
 import { type RewriteJob, rewriteFile } from './rewrite.js';
 
 export interface BatchOptions extends TargetSpec {
@@ -25,6 +26,8 @@ export interface BatchOptions extends TargetSpec {
   rulePaths?: string[];
   maxScan?: number;
   inputFormat?: InputFormat | 'auto';
+  /** A file of `hostpid snapshot` or `hostpid record` to resolve against. */
+  snapshot?: string;
   /** Draw a progress bar on stderr (a terminal, several files). */
   progress: boolean;
   log: Logger;
@@ -33,6 +36,7 @@ export interface BatchOptions extends TargetSpec {
 /** What a worker thread is started with; it builds its own rules and resolver. */
 export interface WorkerSetup {
   procRoot: string;
+  snapshot?: string;
   rulePaths?: string[];
   maxScan?: number;
   inputFormat?: InputFormat | 'auto';
@@ -45,16 +49,24 @@ export interface WorkerSetup {
  * its own resolver; the targets are found once, here, before any output.
  */
 export async function runBatch(options: BatchOptions): Promise<RunStats> {
-  checkProcRoot(options.procRoot);
+  if (options.snapshot === undefined) checkProcRoot(options.procRoot);
   const files = await expandInputs(options.inputs);
   checkFiles(files);
   const rules = loadRules(options.rulePaths);
-  const resolver = new Resolver({ procRoot: options.procRoot });
-  const targets = await targetsOf(files, options, resolver);
-  const jobs = plan(files, targets.map((t) => t.ns), options.outDir);
+  const resolution = openResolution(options);
+  try {
+    const targets = await targetsOf(files, options, resolution);
+    const jobs = plan(files, targets.map((t) => t.ns), options.outDir);
+    return await rewriteAll(jobs, options, { ...resolution, rules });
+  } finally {
+    resolution.close();
+  }
+}
 
+async function rewriteAll(jobs: RewriteJob[], options: BatchOptions,
+  here: Resolution & { rules: readonly Rule[] }): Promise<RunStats> {
   const total = newStats();
-  const bar = options.progress && files.length > 1 ? new SingleBar({
+  const bar = options.progress && jobs.length > 1 ? new SingleBar({
     format: 'hostpid {bar} {value}/{total} files | {eta_formatted} left',
     stream: process.stderr,
   }) : undefined;
@@ -69,7 +81,8 @@ export async function runBatch(options: BatchOptions): Promise<RunStats> {
     if (options.jobs <= 1) {
       for (const job of jobs) {
         const stats = newStats();
-        await rewriteFile(job, { ...setupOf(options), rules, resolver, stats });
+        await rewriteFile(job, { ...setupOf(options), rules: here.rules,
+          resolver: here.resolver, stats, ...(here.history ? { history: here.history } : {}) });
         done(stats, job);
       }
     } else {
@@ -86,6 +99,7 @@ export async function runBatch(options: BatchOptions): Promise<RunStats> {
 function setupOf(options: BatchOptions): WorkerSetup {
   return {
     procRoot: options.procRoot,
+    ...(options.snapshot === undefined ? {} : { snapshot: options.snapshot }),
     ...(options.rulePaths === undefined ? {} : { rulePaths: options.rulePaths }),
     ...(options.maxScan === undefined ? {} : { maxScan: options.maxScan }),
     ...(options.inputFormat === undefined ? {} : { inputFormat: options.inputFormat }),

@@ -9,6 +9,7 @@ import { maybeGunzip } from '../lines/gunzip.js';
 import { createAnnotator } from '../pipeline.js';
 import type { Resolver } from '../resolve/resolver.js';
 import type { Rule } from '../rules/types.js';
+import type { PidHistory } from '../snapshot/history.js';
 import type { RunStats } from '../stats.js';
 
 export interface RewriteJob {
@@ -23,6 +24,7 @@ export interface RewriteContext {
   stats: RunStats;
   maxScan?: number;
   inputFormat?: InputFormat | 'auto';
+  history?: PidHistory;
 }
 
 /**
@@ -36,7 +38,8 @@ export async function rewriteFile(job: RewriteJob, ctx: RewriteContext): Promise
   const annotator = createAnnotator({ ns: job.ns, rules: ctx.rules, resolver: ctx.resolver,
     stats: ctx.stats,
     ...(ctx.maxScan === undefined ? {} : { maxScan: ctx.maxScan }),
-    ...(ctx.inputFormat === undefined ? {} : { input: ctx.inputFormat }) });
+    ...(ctx.inputFormat === undefined ? {} : { input: ctx.inputFormat }),
+    ...(ctx.history === undefined ? {} : { history: ctx.history }) });
   const input = maybeGunzip(createReadStream(job.file));
   const output = createWriteStream(partial);
 

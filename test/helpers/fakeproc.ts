@@ -74,3 +74,8 @@ export function writeProcess(root: string, p: FakeProcess): void {
 
 export const INIT_NS = 4026531836;
 
+
+/** Writes PROCROOT/stat with the boot time (btime, seconds since the epoch). */
+export function writeBootTime(root: string, btimeSec: number): void {
+  writeFileSync(join(root, 'stat'), `cpu  1 2 3 4\nbtime ${btimeSec}\nprocesses 1\n`);
+}
