@@ -37,7 +37,8 @@ function buildParser(argv: string[], ctx: CliContext) {
       [
         'Reads FILEs in order, or stdin, and writes every line to stdout in order.',
         'Lines that name PIDs get " hostpid=VPID:HOSTPID,..." (HOSTPID "?" when unresolved);',
-        'JSON object lines get a "hostpid" member instead.',
+        'Lines naming thread ids also get " hosttid=VTID:HOSTTID,...".',
+        'JSON object lines get "hostpid" (and "hosttid") members instead.',
         'Exit codes: 0 done, 1 runtime failure, 2 bad usage or configuration.',
       ].join('\n'),
     )

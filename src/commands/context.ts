@@ -26,7 +26,8 @@ export function targetOptions<T>(y: Argv<T>) {
   return y
     .option('container', {
       type: 'string',
-      describe: 'container id, or a prefix of at least 12 hex digits',
+      describe: 'container id, a prefix of at least 12 hex digits, or a name (asked of the ' +
+        'Docker engine)',
     })
     .option('pid', {
       type: 'number',

@@ -11,15 +11,10 @@ import { levelsOf, type LookupAnswer, threadIds } from '../resolve/chain.js';
 import { describeContainer } from '../resolve/hierarchy.js';
 import { containerHolder, hostInChains, lookupInChains, pidHolder } from '../resolve/partial.js';
 import { Resolver } from '../resolve/resolver.js';
-import {
-  findTarget,
-  isContainerId,
-  resolveTarget,
-  type Target,
-  type TargetSpec,
-} from '../resolve/target.js';
+import { resolveTarget, type Target, type TargetSpec } from '../resolve/target.js';
 import { type Blind, privilegeFix, processes, warnBlind } from '../resolve/visibility.js';
-import { openRecordedSource, type RecordedSource } from '../snapshot/source.js';
+import { openRecordedSource } from '../snapshot/source.js';
+import { recordedTarget } from '../snapshot/target.js';
 import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
 export type { LevelEntry, LookupAnswer } from '../resolve/chain.js';
@@ -147,25 +142,6 @@ function lookupRecorded(options: LookupOptions, file: string): LookupAnswer {
   } finally {
     source.close();
   }
-}
-
-function recordedTarget(options: LookupOptions, source: RecordedSource, resolver: Resolver) {
-  const { pid, container } = options;
-  if (pid !== undefined) {
-    const ns = resolver.table.get(pid)?.info.pidNs;
-    if (ns === undefined) throw usageError(`no process ${pid} in ${source.description}`);
-    return { ns, via: `pid ${pid}` };
-  }
-  if (container === undefined) return findTarget(options, source.procRoot, resolver);
-  if (!isContainerId(container)) {
-    throw usageError(`--container ${container}: a snapshot knows container ids, not names`);
-  }
-
-  const ns = source.containerNamespace(container.toLowerCase());
-  if (ns === undefined) {
-    throw usageError(`no process of container ${container} in ${source.description}`);
-  }
-  return { ns, via: `container ${container.slice(0, 12)}` };
 }
 
 function lookupHost(options: LookupOptions, resolver: Resolver, blind: Blind): LookupAnswer {
