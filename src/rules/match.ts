@@ -42,7 +42,8 @@ export function distinct(found: readonly Found[], kind: 'pid' | 'tid'): number[]
 }
 
 /**
- * Runs every rule that the line's hints let through over the text to match,
+ * Runs every rule that the pre-filter (see buildPlan) lets through over the
+ * text to match,
  * calling onMatch for each match, and returns that text. The text is the
  * line itself, except for a JSON object line with backslash escapes: its
  * escapes are decoded in place first (see matchText).
