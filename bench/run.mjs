@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import { closeSync, copyFileSync, createWriteStream, existsSync, mkdirSync, openSync,
-  readFileSync, statSync, writeFileSync } from 'node:fs';
+  readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -103,20 +103,26 @@ function crossCheck(corpus, fixture, shared) {
   };
 }
 
-/** `--jobs` is measured only once hostpid has it. */
+/** `--jobs` is measured only once hostpid has it (with --out-dir, which it needs). */
 function hasJobs() {
   const help = spawnSync(process.execPath, [HOSTPID, '--help'], { encoding: 'utf8' });
-  return /--jobs\b/.test(help.stdout);
+  return /--jobs\b/.test(help.stdout) && /--out-dir\b/.test(help.stdout);
 }
 
+/** Four copies of a corpus rewritten into a directory, by one job and by two. */
 async function benchJobs(fixture, corpus, gnu) {
-  const files = [1, 2, 3, 4].map((i) => join(OUT, `jobs-part-${i}.log`));
-  for (const f of files) if (!existsSync(f)) copyFileSync(corpus, f);
+  const files = [1, 2, 3, 4].map((i) => join(OUT, 'jobs-in', `part-${i}.log`));
+  mkdirSync(join(OUT, 'jobs-in'), { recursive: true });
+  for (const f of files) copyFileSync(corpus, f);
 
-  const run = (jobs) => () => timeRun(process.execPath,
-    hostpidArgs(fixture, ['--jobs', String(jobs), ...files]), '/dev/null', gnu);
+  const run = (jobs) => () => {
+    const outDir = join(OUT, `jobs-out-${jobs}`);
+    rmSync(outDir, { recursive: true, force: true });
+    return timeRun(process.execPath, hostpidArgs(fixture,
+      ['--jobs', String(jobs), '--out-dir', outDir, ...files]), '/dev/null', gnu);
+  };
   const [one, two] = await alternate([run(1), run(2)], ROUNDS);
-  return { files: files.length, one, two };
+  return { files: files.length, lines: 4 * SMALL_LINES, one, two };
 }
 
 async function main() {
@@ -142,11 +148,13 @@ async function main() {
   const node = process.execPath;
   const reference = join(shared, 'bench', 'reference.pl');
   const five = ['--rules', join(REPO, 'bench', 'five-rules.yaml')];
-  log(`throughput: ${ROUNDS} rounds of reference, default rules, five rules`);
-  [res.reference, res.defaults, res.five] = await alternate([
+  const none = ['--rules', join(REPO, 'bench', 'no-match.yaml')];
+  log(`throughput: ${ROUNDS} rounds of reference, default rules, five rules, no match`);
+  [res.reference, res.defaults, res.five, res.floor] = await alternate([
     () => timeRun('perl', [reference], corpus, gnu),
     () => timeRun(node, hostpidArgs(fixture), corpus, gnu),
     () => timeRun(node, hostpidArgs(fixture, five), corpus, gnu),
+    () => timeRun(node, hostpidArgs(fixture, none), corpus, gnu),
   ], ROUNDS);
 
   log(`flood: ${SMALL_LINES} unknown PIDs against ${SMALL_LINES} corpus lines, 5,000-process host`);
@@ -186,7 +194,9 @@ function render(res) {
       `${fmt(ratio, 2)}x ref`, `≥ ${TARGETS.ratio}x: ${ok(ratio >= TARGETS.ratio)}`],
     ['hostpid, five rules', secs(res.five), rate(res.five), mib(res.five),
       `${fmt(fiveRatio, 2)}x ref`, `> default: ${ok(fiveRatio > ratio)}`],
-    ['peak memory, 2M lines', '', '', `${fmt(peak, 0)} MiB`, '',
+    ['hostpid, a rule that never matches', secs(res.floor), rate(res.floor), mib(res.floor),
+      `${fmt(res.reference.seconds / res.floor.seconds, 2)}x ref`, 'stream floor'],
+    [`peak memory, ${lines / 1e6}M lines`, '', '', `${fmt(peak, 0)} MiB`, '',
       `≤ ${TARGETS.rssMiB} MiB: ${ok(peak <= TARGETS.rssMiB)}`],
     [`corpus ${SMALL_LINES / 1000}k, 5k-process host`, secs(res.normalSmall),
       rate(res.normalSmall, SMALL_LINES, NaN).split(',')[0], mib(res.normalSmall), '', ''],
@@ -197,7 +207,8 @@ function render(res) {
       `max ${fmt(miss.missThenHitMaxMs, 1)} ms`, '', '',
       `≤ ${TARGETS.missMs} ms: ${ok(miss.missThenHitMs <= TARGETS.missMs)}`],
     ['miss that stays a miss (rescan)', `${fmt(miss.absentMs, 1)} ms`, '', '', '', ''],
-    ['miss inside rescan interval', `${fmt(miss.limitedMs * 1000, 0)} µs`, '', '', '', ''],
+    [`${miss.burst.count} misses back to back`, `${fmt(miss.burst.ms, 1)} ms`,
+      `${miss.burst.scans} rescans`, '', '', ''],
     ['first resolve (full scan)', `${fmt(miss.firstMs, 0)} ms`, '', '', '', ''],
     ['hit', `${fmt(miss.hitUs, 2)} µs`, `${miss.hitScans} scans in 200k hits`, '', '',
       `no /proc read: ${ok(miss.hitScans === 0)}`],
@@ -231,8 +242,9 @@ function jobsRow(jobs) {
     return ['--jobs 2 vs 1', 'skipped', 'hostpid has no --jobs option yet', '', '', ''];
   }
   const speedup = jobs.one.seconds / jobs.two.seconds;
-  return [`--jobs 2 vs 1, ${jobs.files} files`, `${secs(jobs.two)} vs ${secs(jobs.one)}`, '',
-    `${fmt(jobs.two.rssKiB / MIB, 0)} MiB`, `${fmt(speedup, 2)}x`, ''];
+  return [`--out-dir, ${jobs.files} files of ${SMALL_LINES / 1000}k lines: --jobs 2 vs 1`,
+    `${secs(jobs.two)} vs ${secs(jobs.one)}`, '', `${fmt(jobs.two.rssKiB / MIB, 0)} MiB`,
+    `${fmt(speedup, 2)}x`, ''];
 }
 
 const fmt = (x, digits) => x.toFixed(digits);
