@@ -150,7 +150,8 @@ export function createAnnotator(options: AnnotatorOptions): Annotator {
     ...(options.history === undefined ? {} : { history: options.history }),
   };
 
-  const duplex = new pumpify(new BlockSplitter(maxScan), new AnnotateTransform(ctx, maxScan, options.input));
+  const duplex = new pumpify(new BlockSplitter(maxScan),
+    new AnnotateTransform(ctx, maxScan, options.input));
   return Object.assign(duplex, {
     stats: ctx.stats,
     setRules: (rules: readonly Rule[]) => {

@@ -54,7 +54,8 @@ describe('--out-dir', () => {
 
   it('takes glob patterns', async () => {
     const out = join(dir, 'out-glob');
-    const result = await runCli([...target(), '--out-dir', out, join(dir, 'in', 'web', 'app-[12].log')]);
+    const pattern = join(dir, 'in', 'web', 'app-[12].log');
+    const result = await runCli([...target(), '--out-dir', out, pattern]);
 
     expect(result.code).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['app-1.log', 'app-2.log']);

@@ -32,7 +32,8 @@ describe('annotate', () => {
     const result = await runCli(target(), 'myapp[3]: hello\nplain\nmyapp[77]: who\n');
 
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe('myapp[3]: hello hostpid=3:16268\nplain\nmyapp[77]: who hostpid=77:?\n');
+    expect(result.stdout).toBe(
+      'myapp[3]: hello hostpid=3:16268\nplain\nmyapp[77]: who hostpid=77:?\n');
     const summary = logLines(result.stderr).find((l) => l['msg'] === 'summary');
     expect(summary).toMatchObject({ lines: 3, linesWithPids: 2, pids: 2, resolved: 1,
       unresolved: { 'not-found': 1 } });
@@ -73,7 +74,8 @@ describe('exit codes and messages', () => {
     ['a malformed --pidns', ['--pidns', 'pid:[x]'], /expected an inode like 4026532388, pid:\[4026532388\] or self/],
     ['an unknown namespace', ['--pidns', '4026500000'], /no process lives in pid:\[4026500000\]/],
     ['a PID that is not there', ['--pid', '999999'], /no process 999999/],
-    ['a container name without Docker', ['--container', 'web', '--docker-socket', '/nonexistent.sock'],
+    ['a container name without Docker',
+      ['--container', 'web', '--docker-socket', '/nonexistent.sock'],
       /cannot reach the Docker engine at \/nonexistent.sock/],
     ['an unknown container', ['--container', 'abcdefabcdef'], /no process of container/],
     ['a missing file', ['--pidns', String(NS), '/nonexistent.log'], /cannot read \/nonexistent.log/],

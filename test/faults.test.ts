@@ -18,7 +18,7 @@ const BASE: FakeProcess[] = [
   { nsPid: [101, 2], ppid: 100, ns: NS },
 ];
 
-let cleanups: Array<() => void> = [];
+const cleanups: Array<() => void> = [];
 afterEach(() => {
   for (const cleanup of cleanups.splice(0)) cleanup();
 });

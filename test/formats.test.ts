@@ -44,7 +44,8 @@ async function annotate(input: Buffer | Readable, format: InputFormat | 'auto' =
 describe('Docker json-file', () => {
   it('keeps every record valid JSON with its fields, plus the mapping', async () => {
     const lines = await annotate(fixture('docker-json.log'));
-    const records = lines.filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = lines.filter((l) => l !== '')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const original = fixture('docker-json.log').toString().split('\n').filter((l) => l !== '')
       .map((l) => JSON.parse(l) as Record<string, unknown>);
 

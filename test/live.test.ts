@@ -1,5 +1,12 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { appendFileSync, mkdtempSync, renameSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -172,7 +179,8 @@ describe.runIf(canUnshare)('real processes', () => {
     const args = ['--pid', String(ns.initPid), '--log-format', 'json', '--stats-interval', '50'];
     const watched = startCli([...args, '--watch', '50']);
     const unwatched = startCli(args);
-    stops.push(() => void watched.child.kill('SIGKILL'), () => void unwatched.child.kill('SIGKILL'));
+    stops.push(() => void watched.child.kill('SIGKILL'),
+      () => void unwatched.child.kill('SIGKILL'));
     // Both have scanned at start-up (the periodic stats say so) before the victim is born.
     await waitFor(() => (scans(watched) >= 1 && scans(unwatched) >= 1 ? true : undefined),
       'both to scan');

@@ -21,7 +21,9 @@ afterEach(async () => {
   for (const dir of started.dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
 });
 
-describe.skipIf(!canUnshare || !existsSync(NGINX))('nginx reloaded while hostpid follows it', () => {
+const hasNginx = canUnshare && existsSync(NGINX);
+
+describe.runIf(hasNginx)('nginx reloaded while hostpid follows it', () => {
   /*
    * On SIGHUP nginx starts new workers and lets the old ones finish; the
    * master logs "worker process N exited" after they are gone. hostpid,

@@ -59,7 +59,11 @@ export function registerAnnotate<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
         type: 'number',
         describe: 'serve Prometheus metrics on http://HOST:PORT/metrics',
       })
-      .option('metrics-host', { type: 'string', default: '127.0.0.1', describe: 'see --metrics-port' })
+      .option('metrics-host', {
+        type: 'string',
+        default: '127.0.0.1',
+        describe: 'see --metrics-port',
+      })
       .group(['follow', 'watch', 'remember', 'stats-interval', 'metrics-port', 'metrics-host'],
         'Long runs (sidecar, DaemonSet):')
       .option('out-dir', {

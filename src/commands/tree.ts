@@ -80,6 +80,7 @@ const COMMAND_WIDTH = 40;
 function describeNamespace(ns: PidNamespace): string {
   // A command line may hold newlines or escape sequences: one line, nothing a terminal obeys.
   const command = (ns.initCmdline ?? ns.initComm).replace(/\s+/g, ' ').trim()
+    // eslint-disable-next-line no-control-regex -- control characters are what it removes
     .replace(/[\x00-\x1f\x7f]/g, '?');
   const shown = command.length > COMMAND_WIDTH
     ? `${command.slice(0, COMMAND_WIDTH - 1)}…`

@@ -15,7 +15,8 @@ export interface LineFormat {
 }
 
 /** RFC 3339 time as Docker and CRI write it (nanoseconds, Z or an offset). */
-export const RFC3339 = '\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d(?:\\.\\d{1,9})?(?:Z|[+-]\\d\\d:\\d\\d)';
+export const RFC3339 = String.raw`\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?` +
+  String.raw`(?:Z|[+-]\d\d:\d\d)`;
 
 /** Milliseconds since the epoch of an RFC 3339 time, or undefined. */
 export function parseTime(text: string): number | undefined {

@@ -12,7 +12,8 @@ export function renderMetrics(stats: RunStats, resolver: Resolver): string {
   };
 
   metric('lines_total', 'counter', 'Lines read.', [['', stats.lines]]);
-  metric('lines_with_pids_total', 'counter', 'Lines that named a PID.', [['', stats.linesWithPids]]);
+  metric('lines_with_pids_total', 'counter', 'Lines that named a PID.',
+    [['', stats.linesWithPids]]);
   metric('pids_total', 'counter', 'Distinct PIDs per line, summed.', [['', stats.pids]]);
   metric('resolved_total', 'counter', 'PIDs mapped to a host PID.', [['', stats.resolved]]);
   metric('unresolved_total', 'counter', 'PIDs left as "?", by reason.',

@@ -36,5 +36,6 @@ export function runCli(args: string[], input?: string | Buffer, cwd?: string): P
 
 /** The pino JSON lines a run wrote to stderr. */
 export function logLines(stderr: string): Array<Record<string, unknown>> {
-  return stderr.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Record<string, unknown>);
+  return stderr.split('\n').filter((l) => l !== '')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 }

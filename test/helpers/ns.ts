@@ -19,8 +19,10 @@ export interface RunningNamespace {
  * /proc, so host tools still see everything). Add `--mount-proc` through
  * `extra` when the programs inside must see their own /proc.
  */
-export async function startNamespace(script: string, extra: string[] = []): Promise<RunningNamespace> {
-  const child = spawn('unshare', ['--pid', '--fork', '--kill-child', ...extra, 'sh', '-c', script], {
+export async function startNamespace(script: string,
+  extra: string[] = []): Promise<RunningNamespace> {
+  const args = ['--pid', '--fork', '--kill-child', ...extra, 'sh', '-c', script];
+  const child = spawn('unshare', args, {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const unsharePid = child.pid ?? 0;
@@ -80,7 +82,8 @@ export function descendantsOf(pid: number): number[] {
 }
 
 /** Polls `probe` until it returns a value (every 20 ms, up to `ms`). */
-export async function waitFor<T>(probe: () => T | undefined, what: string, ms = 10_000): Promise<T> {
+export async function waitFor<T>(probe: () => T | undefined, what: string,
+  ms = 10_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = probe();
