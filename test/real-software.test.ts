@@ -133,12 +133,11 @@ describe.skipIf(!hasRedis)('redis-server in a fresh pid namespace', () => {
     started.children.push(cli.child);
     tail.stdout.pipe(cli.stdin);
 
-    // The resolver rescans /proc at most every 250 ms and a miss sooner than
-    // that answers "?" (see the streaming tests): let the startup lines' scan
-    // age before the child exists.
+    // The CLI must be up before the child exists: a node start-up on a busy
+    // machine can outlast the child, and what is gone before the first scan
+    // can only be "?".
     await waitFor(() => (cli.stdoutText().includes('ready to accept') ? true : undefined),
       'the startup lines out of the CLI');
-    await new Promise((resolve) => setTimeout(resolve, 300));
     execFileSync(REDIS_CLI, ['-s', sock, 'set', 'k', 'v']);
     execFileSync(REDIS_CLI, ['-s', sock, 'bgsave']);
     const saving = await waitForText(log, /Background saving started by pid (\d+)/);
