@@ -21,7 +21,7 @@ export {
 export { inspectContainer } from './docker.js';
 export { openRecordedSource, type RecordedSource } from './snapshot/source.js';
 export type { HistoryAnswer, PidHistory } from './snapshot/history.js';
-export { loadRules, SHIPPED_RULES_DIR } from './rules/load.js';
+export { loadCheckedRules, loadRules, SHIPPED_RULES_DIR } from './rules/load.js';
 export type { Rule } from './rules/types.js';
 export { HostpidError } from './errors.js';
 export type { RunStats } from './stats.js';

@@ -97,6 +97,9 @@ describe('exit codes and messages', () => {
       /bad\.yaml: rule "nogroup": the pattern needs a named group/],
     ['the wrong shape', 'rule:\n  name: x\n', /bad\.yaml: expected a top-level "rules:" list/],
     ['invalid YAML', 'rules: [\n', /bad\.yaml: not valid YAML/],
+    ['a pattern that backtracks catastrophically',
+      'rules:\n  - name: evil\n    pattern: "(?<pid>\\\\d+)(a+)+$"\n',
+      /bad\.yaml: rule "evil": pattern can backtrack catastrophically .*unsafe: true/],
   ])('a rule file with %s: exit 2 naming file and rule', async (_name, yaml, message) => {
     writeFileSync(join(dir, 'bad.yaml'), yaml);
 

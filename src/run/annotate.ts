@@ -22,7 +22,7 @@ import {
   type TargetSpec,
 } from '../resolve/target.js';
 import type { Resolver } from '../resolve/resolver.js';
-import { loadRules } from '../rules/load.js';
+import { loadCheckedRules } from '../rules/load.js';
 import { newStats, type RunStats } from '../stats.js';
 import { openResolution, type Resolution, recordedTargetOf } from './resolution.js';
 
@@ -66,7 +66,7 @@ const POLL_MS = 250;
 export async function runAnnotate(options: AnnotateOptions): Promise<RunStats> {
   const { log } = options;
   if (options.snapshot === undefined) checkProcRoot(options.procRoot);
-  let rules = loadRules(options.rulePaths);
+  let rules = await loadCheckedRules(options.rulePaths);
   const files = options.files.length === 0 ? ['-'] : options.files;
   checkFiles(files);
   const resolution = openResolution({ ...options,
@@ -83,14 +83,16 @@ export async function runAnnotate(options: AnnotateOptions): Promise<RunStats> {
     stopped = true;
     for (const { source } of running) source.stop();
   };
+  // A new rule file is checked like the first one: a pattern that would
+  // backtrack catastrophically is refused, and the old rules stay.
   const reload = () => {
-    try {
-      rules = loadRules(options.rulePaths);
+    loadCheckedRules(options.rulePaths).then((fresh) => {
+      rules = fresh;
       for (const { annotator } of running) annotator.setRules(rules);
       log.info({ rules: rules.length }, 'rules reloaded');
-    } catch (err) {
+    }, (err: unknown) => {
       log.error({ err: (err as Error).message }, 'rules not reloaded; the old ones stay');
-    }
+    });
   };
   const background = await startBackground(options, resolver, stats);
   const signals = options.signals ?? process;

@@ -10,7 +10,7 @@ import type { InputFormat } from '../formats/format.js';
 import type { Logger } from '../log.js';
 import { checkProcRoot } from '../proc/root.js';
 import type { TargetSpec } from '../resolve/target.js';
-import { loadRules } from '../rules/load.js';
+import { loadCheckedRules } from '../rules/load.js';
 import type { Rule } from '../rules/types.js';
 import { addStats, newStats, type RunStats } from '../stats.js';
 import { checkFiles, targetsOf } from './annotate.js';
@@ -52,7 +52,7 @@ export async function runBatch(options: BatchOptions): Promise<RunStats> {
   if (options.snapshot === undefined) checkProcRoot(options.procRoot);
   const files = await expandInputs(options.inputs);
   checkFiles(files);
-  const rules = loadRules(options.rulePaths);
+  const rules = await loadCheckedRules(options.rulePaths);
   const resolution = openResolution(options);
   try {
     const targets = await targetsOf(files, options, resolution);
