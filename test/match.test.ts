@@ -113,3 +113,12 @@ describe('explain', () => {
     ]);
   });
 });
+
+describe('order of several PIDs', () => {
+  it('follows where each number stands, not where its digits first occur', () => {
+    const rules = loadRules();
+    const line = '2026/12/03 10:00:00 [notice] 1#1: start worker process 2';
+
+    expect(distinct(findAll(line, rules), 'pid')).toEqual([1, 2]);
+  });
+});

@@ -9,6 +9,8 @@ export interface Found {
   host: boolean;
   /** Offset of the number in the text matched, to keep PIDs in order of appearance. */
   at: number;
+  /** Offset of the whole match, where the rule matched. */
+  matchAt: number;
   rule: Rule;
   group: string;
 }
@@ -30,8 +32,41 @@ export function findAll(line: string, rules: readonly Rule[]): Found[] {
     collect(found, rule, m, rule.tidGroups, 'tid');
   });
 
-  if (found.length > 1) found.sort(byPlace);
+  if (found.length > 1) {
+    if (found.some((f) => f.value !== found[0]?.value)) placeExactly(found, line);
+    found.sort(byPlace);
+  }
   return found;
+}
+
+/**
+ * Where each number stands, to the character. The first pass takes the
+ * first place the captured digits occur in the match, which is enough for
+ * one number but can mislead the order of several ("2026/12/03 ... 1#1:
+ * start worker process 2" holds a "2" early). Only lines with different
+ * numbers pay for this second pass, which re-runs each rule at its match
+ * with group indices ('d') turned on.
+ */
+function placeExactly(found: Found[], line: string): void {
+  const text = matchText(line);
+
+  for (const f of found) {
+    const re = indexed(f.rule);
+    re.lastIndex = f.matchAt;
+    const span = re.exec(text)?.indices?.groups?.[f.group];
+    if (span !== undefined) f.at = span[0];
+  }
+}
+
+const indexedRegexes = new WeakMap<Rule, RegExp>();
+
+function indexed(rule: Rule): RegExp {
+  let re = indexedRegexes.get(rule);
+  if (re === undefined) {
+    re = new RegExp(rule.re.source, `${rule.re.flags.replace('g', '')}dy`);
+    indexedRegexes.set(rule, re);
+  }
+  return re;
 }
 
 /** Distinct values of one kind, in order of first appearance. */
@@ -108,7 +143,7 @@ function collect(
     if (!Number.isSafeInteger(value) || value < 1 || value > PID_MAX) continue;
 
     const at = m.index + Math.max(0, m[0].indexOf(text));
-    found.push({ value, kind, host: rule.host, at, rule, group: group.name });
+    found.push({ value, kind, host: rule.host, at, matchAt: m.index, rule, group: group.name });
   }
 }
 
