@@ -6,18 +6,14 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { logLines, runCli } from './helpers/cli.js';
-import { INIT_NS, makeFakeProc } from './helpers/fakeproc.js';
+import { makeFakeProc, SMALL_CONTAINER, SMALL_NS } from './helpers/fakeproc.js';
 
-const NS = 4026532388;
+const NS = SMALL_NS;
 let proc: ReturnType<typeof makeFakeProc>;
 let dir: string;
 
 beforeAll(() => {
-  proc = makeFakeProc([
-    { nsPid: [1], ppid: 0, ns: INIT_NS },
-    { nsPid: [16263, 1], ppid: 1, ns: NS },
-    { nsPid: [16268, 3], ppid: 16263, ns: NS },
-  ]);
+  proc = makeFakeProc(SMALL_CONTAINER);
   dir = mkdtempSync(join(tmpdir(), 'hostpid-batch-'));
   mkdirSync(join(dir, 'in', 'web'), { recursive: true });
   mkdirSync(join(dir, 'in', 'db'), { recursive: true });

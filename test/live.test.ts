@@ -15,21 +15,17 @@ import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { BIN, logLines } from './helpers/cli.js';
-import { INIT_NS, makeFakeProc } from './helpers/fakeproc.js';
+import { makeFakeProc, SMALL_CONTAINER, SMALL_NS } from './helpers/fakeproc.js';
 import { canUnshare, descendantsOf, nsPidOf, startNamespace, waitFor } from './helpers/ns.js';
 import { startCli } from './helpers/real.js';
 
-const NS = 4026532388;
+const NS = SMALL_NS;
 let proc: ReturnType<typeof makeFakeProc>;
 let dir: string;
 const stops: Array<() => Promise<void> | void> = [];
 
 beforeAll(() => {
-  proc = makeFakeProc([
-    { nsPid: [1], ppid: 0, ns: INIT_NS },
-    { nsPid: [16263, 1], ppid: 1, ns: NS },
-    { nsPid: [16268, 3], ppid: 16263, ns: NS },
-  ]);
+  proc = makeFakeProc(SMALL_CONTAINER);
   dir = mkdtempSync(join(tmpdir(), 'hostpid-live-'));
 });
 afterEach(async () => {

@@ -8,16 +8,12 @@ import { createAnnotator } from '../src/pipeline.js';
 import { Resolver } from '../src/resolve/resolver.js';
 import { compileRule } from '../src/rules/load.js';
 import { newStats } from '../src/stats.js';
-import { INIT_NS, makeFakeProc } from './helpers/fakeproc.js';
+import { makeFakeProc, SMALL_CONTAINER, SMALL_NS } from './helpers/fakeproc.js';
 
-const NS = 4026532388;
+const NS = SMALL_NS;
 /** Short in CI; `npm run fuzz` sets HOSTPID_FUZZ_RUNS for a long run on demand. */
 const FUZZ_RUNS = Number(process.env['HOSTPID_FUZZ_RUNS'] ?? 300);
-const fake = makeFakeProc([
-  { nsPid: [1], ppid: 0, ns: INIT_NS },
-  { nsPid: [16263, 1], ppid: 1, ns: NS },
-  { nsPid: [16268, 3], ppid: 16263, ns: NS },
-]);
+const fake = makeFakeProc(SMALL_CONTAINER);
 afterAll(() => fake.cleanup());
 
 const rules = [

@@ -4,33 +4,25 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { RESCAN_BURST, Resolver } from '../src/resolve/resolver.js';
+import {
+  CONTAINER_STORY,
+  INNER_NS,
+  OTHER_NS,
+  OUTER_NS,
+  T_NS1,
+  T_NS2,
+  TRANSLATION,
+} from './fixtures/hierarchy/seed.js';
 import { type FakeProcess, INIT_NS, makeFakeProc, writeProcess } from './helpers/fakeproc.js';
 
-const NS1 = 4026532001;
-const NS2 = 4026532002;
-
-/**
- * The seed's translation example, PIDs in init_pid_ns / ns1 / ns2:
- * t1 = 2; t2 = 3 / 1; t3 = 4 / 3; t4 = 5 / 5 / 1; t5 = 6 / 8 / 3.
+/*
+ * The seed's examples (test/fixtures/hierarchy/seed.ts). Translation, PIDs in
+ * init_pid_ns / ns1 / ns2: t1 = 2; t2 = 3 / 1; t3 = 4 / 3; t4 = 5 / 5 / 1;
+ * t5 = 6 / 8 / 3. Container story: pid 3 of pid:[4026532388] is host 16268.
  */
-const SEED: FakeProcess[] = [
-  { nsPid: [1], ppid: 0, ns: INIT_NS, comm: 'init' },
-  { nsPid: [2], ppid: 1, ns: INIT_NS, comm: 't1' },
-  { nsPid: [3, 1], ppid: 2, ns: NS1, comm: 't2' },
-  { nsPid: [4, 3], ppid: 3, ns: NS1, comm: 't3' },
-  { nsPid: [5, 5, 1], ppid: 4, ns: NS2, comm: 't4' },
-  { nsPid: [6, 8, 3], ppid: 5, ns: NS2, comm: 't5' },
-];
-
-/** The seed's container story: pid 3 in pid:[4026532388] is host 16268. */
-const STORY_NS = 4026532388;
-const STORY: FakeProcess[] = [
-  { nsPid: [1], ppid: 0, ns: INIT_NS, comm: 'systemd' },
-  { nsPid: [14918, 1], ppid: 1, ns: 4026532300, comm: 'outer-init' },
-  { nsPid: [16263, 6, 1], ppid: 14918, ns: STORY_NS, comm: 'inner-init' },
-  { nsPid: [16268, 8, 3], ppid: 16263, ns: STORY_NS, comm: 'app' },
-  { nsPid: [16581, 1], ppid: 1, ns: 4026532400, comm: 'other-init' },
-];
+const SEED = TRANSLATION;
+const NS1 = T_NS1;
+const NS2 = T_NS2;
 
 let cleanups: Array<() => void> = [];
 afterEach(() => {
@@ -76,11 +68,12 @@ describe('the seed translation table', () => {
 
 describe('the seed container story', () => {
   it('maps pid 3 of pid:[4026532388] to host 16268', () => {
-    const resolver = new Resolver({ procRoot: tree(STORY) });
+    const resolver = new Resolver({ procRoot: tree(CONTAINER_STORY) });
 
-    expect(hostPid(resolver, STORY_NS, 3)).toBe(16268);
-    expect(hostPid(resolver, 4026532300, 8)).toBe(16268);
-    expect(hostPid(resolver, 4026532400, 3)).toBe('not-found');
+    expect(INNER_NS).toBe(4026532388);
+    expect(hostPid(resolver, INNER_NS, 3)).toBe(16268);
+    expect(hostPid(resolver, OUTER_NS, 8)).toBe(16268);
+    expect(hostPid(resolver, OTHER_NS, 3)).toBe('not-found');
   });
 });
 

@@ -79,3 +79,13 @@ export const INIT_NS = 4026531836;
 export function writeBootTime(root: string, btimeSec: number): void {
   writeFileSync(join(root, 'stat'), `cpu  1 2 3 4\nbtime ${btimeSec}\nprocesses 1\n`);
 }
+
+/** The namespace of SMALL_CONTAINER: its pid 1 is host 16263, its pid 3 host 16268. */
+export const SMALL_NS = 4026532388;
+
+/** The smallest tree most CLI tests need: the host's init and a two-process container. */
+export const SMALL_CONTAINER: FakeProcess[] = [
+  { nsPid: [1], ppid: 0, ns: INIT_NS },
+  { nsPid: [16263, 1], ppid: 1, ns: SMALL_NS },
+  { nsPid: [16268, 3], ppid: 16263, ns: SMALL_NS },
+];
