@@ -8,7 +8,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { type Block, BlockSplitter } from '../src/lines/blocks.js';
 import { Resolver } from '../src/resolve/resolver.js';
 import { logLines } from './helpers/cli.js';
-import { type FakeProcess, INIT_NS, makeFakeProc, writeProcess } from './helpers/fakeproc.js';
+import { type FakeProcess, INIT_NS, makeFakeProc, statText, writeProcess }
+  from './helpers/fakeproc.js';
 import { startCli } from './helpers/real.js';
 
 const NS = 4026532388;
@@ -128,5 +129,24 @@ describe('very long lines', () => {
 
     expect(total).toBe(8 + size + 7);
     expect(largest).toBeLessThanOrEqual(2 * 64 * 1024 + 8);
+  });
+});
+
+describe('a process that fails to read for a moment', () => {
+  it('is read again on the next scans, and counted as found once it reads', () => {
+    const root = tree(BASE);
+    const late: FakeProcess = { nsPid: [102, 3], ppid: 100, ns: NS };
+    writeProcess(root, late);
+    rmSync(join(root, '102', 'stat'));
+    mkdirSync(join(root, '102', 'stat'));
+    let now = 0;
+    const resolver = new Resolver({ procRoot: root, now: () => now });
+    expect(resolver.resolve(NS, 3)).toEqual({ ok: false, reason: 'unreadable' });
+
+    rmSync(join(root, '102', 'stat'), { recursive: true });
+    writeFileSync(join(root, '102', 'stat'), statText(late, 102));
+    now = 500;
+    expect(resolver.resolve(NS, 3)).toMatchObject({ ok: true, hostPid: 102 });
+    expect(resolver.table.unreadableCount()).toBe(0);
   });
 });

@@ -16,6 +16,9 @@ export interface Task {
   exitedAt?: number;
 }
 
+/** How long a process that failed to read is tried again on each scan. */
+export const RETRY_UNREADABLE_MS = 2_000;
+
 export interface ScanStats {
   added: number;
   gone: number;
@@ -32,7 +35,7 @@ export interface ScanStats {
 export class ProcessTable {
   private readonly tasks = new Map<number, Task>();
   private readonly unreadable = new Map<number,
-    { reason: ReadFailure; path: string; nsPid?: number[] }>();
+    { reason: ReadFailure; path: string; nsPid?: number[]; since: number }>();
   private readonly exited = new Map<number, Task>();
   private readonly nsAncestry = new Map<number, Array<number | undefined>>();
   private readonly indexes = new Map<number, Map<number, Task>>();
@@ -62,6 +65,8 @@ export class ProcessTable {
   /** Reads what changed since the last scan and updates every built index. */
   scan(now = Date.now()): ScanStats {
     const known = new Set([...this.tasks.keys(), ...this.unreadable.keys()]);
+    const retried = this.freshlyUnreadable(now);
+    for (const pid of retried) known.delete(pid);
     const delta = this.source.scan(known);
     const byPid = new Map(delta.added.map((info) => [info.pid, info]));
 
@@ -69,12 +74,29 @@ export class ProcessTable {
       this.readErrors.set(code, (this.readErrors.get(code) ?? 0) + count);
     }
     for (const pid of delta.gone) this.forget(pid, now);
-    for (const [pid, failure] of delta.failed) this.unreadable.set(pid, failure);
+    for (const pid of retried) if (!delta.failed.has(pid)) this.unreadable.delete(pid);
+    for (const [pid, failure] of delta.failed) {
+      this.unreadable.set(pid, { ...failure, since: this.unreadable.get(pid)?.since ?? now });
+    }
     for (const info of delta.added) this.admit(info, byPid);
     this.expire(now);
     this.scanned = true;
 
     return { added: delta.added.length, gone: delta.gone.length, unreadable: delta.failed.size };
+  }
+
+  /**
+   * Processes that failed to read only lately are read again: a process in
+   * the middle of execve refuses its ns link for a moment. Ones that keep
+   * failing (another user's, without CAP_SYS_PTRACE) are left alone after
+   * RETRY_UNREADABLE_MS, so an unprivileged rescan does not reread them all.
+   */
+  private freshlyUnreadable(now: number): number[] {
+    const pids: number[] = [];
+    for (const [pid, failure] of this.unreadable) {
+      if (now - failure.since < RETRY_UNREADABLE_MS) pids.push(pid);
+    }
+    return pids;
   }
 
   get hasScanned(): boolean {
