@@ -3,7 +3,7 @@ import { join } from 'node:path';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { RESCAN_BURST, Resolver } from '../src/resolve/resolver.js';
+import { RESCAN_BURST, Resolver, VERIFY_EVERY_MS } from '../src/resolve/resolver.js';
 import {
   CONTAINER_STORY,
   INNER_NS,
@@ -127,7 +127,8 @@ describe('rescans', () => {
     writeProcess(root, { nsPid: [7, 9], ppid: 3, ns: NS1 });
     now += 10;
     expect(hostPid(resolver, NS1, 9)).toBe(7);
-    expect(resolver.stats.scans).toBe(3);
+    // The first scan, a rescan and a start-time check for the first miss, a rescan now.
+    expect(resolver.stats.scans).toBe(4);
   });
 
   it('spends a small budget of rescans on a flood of unknown PIDs, then refills it', () => {
@@ -135,12 +136,24 @@ describe('rescans', () => {
     const resolver = new Resolver({ procRoot: tree(SEED), now: () => now, minRescanMs: 250 });
 
     for (let vpid = 100; vpid < 1100; vpid++) hostPid(resolver, NS1, vpid);
-    expect(resolver.stats.scans).toBe(1 + RESCAN_BURST);
+    expect(resolver.stats.scans).toBe(1 + RESCAN_BURST + 1);
     expect(resolver.stats.misses).toBe(1000);
 
     now += 1000;
     for (let vpid = 100; vpid < 1100; vpid++) hostPid(resolver, NS1, vpid);
-    expect(resolver.stats.scans).toBe(1 + 2 * RESCAN_BURST);
+    expect(resolver.stats.scans).toBe(1 + 2 * RESCAN_BURST + 1);
+  });
+
+  it('finds a process whose host PID was reused between two scans', () => {
+    const root = tree([...SEED, { nsPid: [50], ppid: 1, ns: INIT_NS, startTime: 150 }]);
+    let now = 0;
+    const resolver = new Resolver({ procRoot: root, now: () => now });
+    expect(hostPid(resolver, NS1, 7)).toBe('not-found');
+
+    rmSync(join(root, '50'), { recursive: true });
+    writeProcess(root, { nsPid: [50, 7], ppid: 3, ns: NS1, startTime: 9999 });
+    now += VERIFY_EVERY_MS;
+    expect(hostPid(resolver, NS1, 7)).toBe(50);
   });
 
   it('does not read /proc on a hit', () => {

@@ -77,6 +77,12 @@ export function readProcess(procRoot: string, pid: number, tid?: number): ProcRe
   return { ok: true, process };
 }
 
+/** Start time (stat field 22) of a process, or undefined when it cannot be read. */
+export function readStartTime(procRoot: string, pid: number): number | undefined {
+  const text = readText(join(procRoot, String(pid), 'stat'));
+  return typeof text === 'string' ? parseStartTime(text) : undefined;
+}
+
 /** The container a process belongs to, from /proc/PID/cgroup, if any. */
 export function readContainer(procRoot: string, pid: number): ContainerRef | undefined {
   const text = readText(join(procRoot, String(pid), 'cgroup'));

@@ -47,6 +47,8 @@ export interface ResolverStats {
  */
 /** Rescans a burst of misses may cost before the budget runs dry. */
 export const RESCAN_BURST = 4;
+/** How often a miss may check every known process's start time. */
+export const VERIFY_EVERY_MS = 2_000;
 
 export class Resolver {
   readonly table: ProcessTable;
@@ -55,6 +57,7 @@ export class Resolver {
   private readonly now: () => number;
   private readonly onUnreadable: ResolverOptions['onUnreadable'];
   private rescanBudget = RESCAN_BURST;
+  private verifiedAt = Number.NEGATIVE_INFINITY;
   private budgetAt = Number.NEGATIVE_INFINITY;
   private warnedUnreadable = false;
   private readonly procRoot: string | undefined;
@@ -122,7 +125,7 @@ export class Resolver {
     this.stats.misses++;
     if (this.takeRescan()) {
       this.refresh();
-      const retry = this.table.lookup(ns, vpid);
+      const retry = this.table.lookup(ns, vpid) ?? this.verifiedLookup(ns, vpid);
       if (retry !== undefined && !this.isGone(ns)) {
         return { ok: true, hostPid: retry.info.pid, task: retry };
       }
@@ -135,6 +138,22 @@ export class Resolver {
   knowsNamespace(ns: number): boolean {
     if (!this.table.hasScanned) this.refresh();
     return this.table.knowsNamespace(ns);
+  }
+
+  /**
+   * A PID missing after a rescan may belong to a process whose host PID was
+   * reused between two scans: the rescan took it for one it knew. Checking
+   * every start time costs a read per process, so it runs at most every
+   * VERIFY_EVERY_MS.
+   */
+  private verifiedLookup(ns: number, vpid: number) {
+    const now = this.now();
+    if (now - this.verifiedAt < VERIFY_EVERY_MS) return undefined;
+
+    this.verifiedAt = now;
+    this.table.scan(now, true);
+    this.stats.scans++;
+    return this.table.lookup(ns, vpid);
   }
 
   private takeRescan(): boolean {

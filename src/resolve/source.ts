@@ -1,5 +1,11 @@
 import { HostpidError, errnoCode } from '../errors.js';
-import { listPids, type ProcessInfo, readProcess, type ReadFailure } from '../proc/read.js';
+import {
+  listPids,
+  type ProcessInfo,
+  readProcess,
+  type ReadFailure,
+  readStartTime,
+} from '../proc/read.js';
 
 /** What one scan found compared with the PIDs the caller already knows. */
 export interface ScanDelta {
@@ -19,7 +25,12 @@ export interface ScanDelta {
  */
 export interface ProcessSource {
   readonly description: string;
-  scan(known: ReadonlySet<number>): ScanDelta;
+  /**
+   * `startTimes`, when given, asks the source to check that the known PIDs
+   * still belong to the processes that had them (a PID reused between two
+   * scans looks known): one that changed is reported gone and read anew.
+   */
+  scan(known: ReadonlySet<number>, startTimes?: ReadonlyMap<number, number>): ScanDelta;
 }
 
 /** Processes of a procfs mount, read with synchronous calls: see README. */
@@ -30,13 +41,14 @@ export class ProcfsSource implements ProcessSource {
     this.description = `procfs at ${procRoot}`;
   }
 
-  scan(known: ReadonlySet<number>): ScanDelta {
+  scan(known: ReadonlySet<number>, startTimes?: ReadonlyMap<number, number>): ScanDelta {
     const present = this.list();
     const errors = new Map<string, number>();
     const delta: ScanDelta = { added: [], gone: [], failed: new Map(), errors };
 
     for (const pid of present) {
-      if (known.has(pid)) continue;
+      if (known.has(pid) && !this.reused(pid, startTimes)) continue;
+      if (known.has(pid)) delta.gone.push(pid);
 
       const read = readProcess(this.procRoot, pid);
       if (read.ok) {
@@ -53,6 +65,14 @@ export class ProcfsSource implements ProcessSource {
     for (const pid of known) if (!seen.has(pid)) delta.gone.push(pid);
 
     return delta;
+  }
+
+  private reused(pid: number, startTimes: ReadonlyMap<number, number> | undefined): boolean {
+    const recorded = startTimes?.get(pid);
+    if (recorded === undefined) return false;
+
+    const now = readStartTime(this.procRoot, pid);
+    return now !== undefined && now !== recorded;
   }
 
   private list(): number[] {

@@ -62,12 +62,19 @@ export class ProcessTable {
     return this.source.description;
   }
 
-  /** Reads what changed since the last scan and updates every built index. */
-  scan(now = Date.now()): ScanStats {
+  /**
+   * Reads what changed since the last scan and updates every built index.
+   * With `verify`, the start time of every live task is checked too, which
+   * catches a PID reused between two scans at the cost of a read per task.
+   */
+  scan(now = Date.now(), verify = false): ScanStats {
     const known = new Set([...this.tasks.keys(), ...this.unreadable.keys()]);
     const retried = this.freshlyUnreadable(now);
     for (const pid of retried) known.delete(pid);
-    const delta = this.source.scan(known);
+    const startTimes = verify
+      ? new Map([...this.tasks].map(([pid, task]) => [pid, task.info.startTime]))
+      : undefined;
+    const delta = this.source.scan(known, startTimes);
     const byPid = new Map(delta.added.map((info) => [info.pid, info]));
 
     for (const [code, count] of delta.errors ?? []) {
