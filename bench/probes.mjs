@@ -12,7 +12,9 @@ import { median, sleep, timeRun } from './measure.mjs';
 /** Median wall time of `runs` runs of one command, in milliseconds. */
 export async function startupMs(cmd, args, runs) {
   const times = [];
-  for (let i = 0; i < runs; i++) times.push((await timeRun(cmd, args, '/dev/null', false)).seconds);
+  for (let i = 0; i < runs; i++) {
+    times.push((await timeRun(cmd, args, '/dev/null', false)).seconds);
+  }
   return median(times) * 1000;
 }
 
