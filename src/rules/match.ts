@@ -11,6 +11,8 @@ export interface Found {
   at: number;
   /** Offset of the whole match, where the rule matched. */
   matchAt: number;
+  /** `at` may be wrong: the captured digits occur more than once in the match. */
+  vague: boolean;
   rule: Rule;
   group: string;
 }
@@ -33,7 +35,8 @@ export function findAll(line: string, rules: readonly Rule[]): Found[] {
   });
 
   if (found.length > 1) {
-    if (found.some((f) => f.value !== found[0]?.value)) placeExactly(found, line);
+    const mixed = found.some((f) => f.value !== found[0]?.value);
+    if (mixed && found.some((f) => f.vague)) placeExactly(found, line);
     found.sort(byPlace);
   }
   return found;
@@ -41,16 +44,18 @@ export function findAll(line: string, rules: readonly Rule[]): Found[] {
 
 /**
  * Where each number stands, to the character. The first pass takes the
- * first place the captured digits occur in the match, which is enough for
- * one number but can mislead the order of several ("2026/12/03 ... 1#1:
- * start worker process 2" holds a "2" early). Only lines with different
- * numbers pay for this second pass, which re-runs each rule at its match
- * with group indices ('d') turned on.
+ * place the captured digits occur in the match, which is exact when they
+ * occur there once, and can mislead the order of several numbers when not
+ * ("2026/12/03 ... 1#1: start worker process 2" holds a "2" early). Only
+ * those vague ones, on lines with different numbers, pay for this second
+ * pass, which re-runs the rule at its match with group indices ('d') on.
  */
 function placeExactly(found: Found[], line: string): void {
   const text = matchText(line);
 
   for (const f of found) {
+    if (!f.vague) continue;
+
     const re = indexed(f.rule);
     re.lastIndex = f.matchAt;
     const span = re.exec(text)?.indices?.groups?.[f.group];
@@ -142,8 +147,10 @@ function collect(
     const value = group.hex ? parseInt(text, 16) : Number(text);
     if (!Number.isSafeInteger(value) || value < 1 || value > PID_MAX) continue;
 
-    const at = m.index + Math.max(0, m[0].indexOf(text));
-    found.push({ value, kind, host: rule.host, at, matchAt: m.index, rule, group: group.name });
+    const first = m[0].indexOf(text);
+    const vague = first !== m[0].lastIndexOf(text);
+    found.push({ value, kind, host: rule.host, at: m.index + Math.max(0, first),
+      matchAt: m.index, vague, rule, group: group.name });
   }
 }
 
