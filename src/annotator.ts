@@ -40,27 +40,26 @@ export function findNumbers(
   const found = findAll(message, ctx.rules);
   if (found.length === 0) return undefined;
 
-  const { pairs, hostOf } = resolvePids(found, ctx, timeMs);
-  const tids = resolveTids(found, hostOf, ctx);
+  const pairs = resolvePids(found, ctx, timeMs);
+  const tids = resolveTids(found, pairs, ctx);
   return pairs.length === 0 && tids.length === 0 ? undefined : { pids: pairs, tids };
 }
 
+// A line names a handful of numbers at most: searching its short list of
+// pairs costs less than a Map or a Set made for every line.
 function resolvePids(found: readonly Found[], ctx: LineContext, timeMs: number | undefined) {
   const pairs: Pair[] = [];
-  const hostOf = new Map<number, number | undefined>();
   for (const f of found) {
-    if (f.kind !== 'pid' || hostOf.has(f.value)) continue;
+    if (f.kind !== 'pid' || pairs.some((p) => p.vpid === f.value)) continue;
 
-    const hostPid = f.host ? f.value : resolveOne(f.value, ctx, timeMs);
-    hostOf.set(f.value, hostPid);
-    pairs.push({ vpid: f.value, hostPid });
+    pairs.push({ vpid: f.value, hostPid: f.host ? f.value : resolveOne(f.value, ctx, timeMs) });
   }
 
   if (pairs.length > 0) {
     ctx.stats.linesWithPids++;
     ctx.stats.pids += pairs.length;
   }
-  return { pairs, hostOf };
+  return pairs;
 }
 
 /**
@@ -70,17 +69,14 @@ function resolvePids(found: readonly Found[], ctx: LineContext, timeMs: number |
  */
 function resolveTids(
   found: readonly Found[],
-  hostOf: ReadonlyMap<number, number | undefined>,
+  pids: readonly Pair[],
   ctx: LineContext,
 ): Pair[] {
   const tids: Pair[] = [];
-  const seen = new Set<number>();
-
   for (const [i, f] of found.entries()) {
-    if (f.kind !== 'tid' || seen.has(f.value)) continue;
+    if (f.kind !== 'tid' || tids.some((t) => t.vpid === f.value)) continue;
 
-    seen.add(f.value);
-    tids.push({ vpid: f.value, hostPid: f.host ? f.value : resolveTid(found, i, hostOf, ctx) });
+    tids.push({ vpid: f.value, hostPid: f.host ? f.value : resolveTid(found, i, pids, ctx) });
   }
 
   return tids;
@@ -89,7 +85,7 @@ function resolveTids(
 function resolveTid(
   found: readonly Found[],
   at: number,
-  hostOf: ReadonlyMap<number, number | undefined>,
+  pids: readonly Pair[],
   ctx: LineContext,
 ): number | undefined {
   const tid = found[at] as Found;
@@ -99,7 +95,12 @@ function resolveTid(
     if (f?.kind === 'pid' && f.rule === tid.rule) owner = f;
   }
 
-  const hint = owner === undefined ? undefined : hostOf.get(owner.value);
+  const ownerPid = owner?.value;
+  const hint = pids.find((p) => p.vpid === ownerPid)?.hostPid;
+  // A thread whose id is its process's PID is the main thread: same numbers
+  // at every level, so its host tid is the host PID (nginx 29#29).
+  if (ownerPid === tid.value && hint !== undefined) return hint;
+
   const answer = ctx.resolver.resolveThread(ctx.ns, tid.value, hint);
   return answer.ok ? answer.hostTid : undefined;
 }

@@ -49,13 +49,16 @@ export class AnnotateTransform extends Transform {
   private render(block: Block): Buffer {
     const { buf } = block;
     const text = buf.toString('latin1');
-    const parts: Buffer[] = [];
+    let out = '';
+    let inserted = false;
     let copied = 0;
     let pos = 0;
 
+    // One string per block, encoded once: two Buffers per annotated line cost more.
     const insert = (at: number, insertion: Insertion) => {
-      parts.push(buf.subarray(copied, at), Buffer.from(insertion.text, 'latin1'));
+      out += text.slice(copied, at) + insertion.text;
       copied = at;
+      inserted = true;
     };
 
     if (block.continues) {
@@ -79,9 +82,8 @@ export class AnnotateTransform extends Transform {
       pos = nl === -1 ? buf.length : nl + 1;
     }
 
-    if (parts.length === 0) return buf;
-    parts.push(buf.subarray(copied));
-    return Buffer.concat(parts);
+    if (!inserted) return buf;
+    return Buffer.from(out + text.slice(copied), 'latin1');
   }
 
   private annotate(text: string, start: number, end: number): Insertion | undefined {

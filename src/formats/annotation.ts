@@ -22,6 +22,11 @@ export interface Numbers {
  * number that could not be resolved.
  */
 export function formatSuffix({ pids, tids }: Numbers): string {
+  const [only] = pids;
+  if (pids.length === 1 && tids.length === 0 && only !== undefined) {
+    return ` ${ANNOTATION_KEY}=${only.vpid}:${only.hostPid ?? '?'}`;
+  }
+
   const field = (key: string, pairs: readonly Pair[]) => pairs.length === 0
     ? ''
     : ` ${key}=${pairs.map((p) => `${p.vpid}:${p.hostPid ?? '?'}`).join(',')}`;

@@ -101,7 +101,13 @@ export function scan(
     const rule = rules[i] as Rule;
     if (!plan.wanted(i, present, text)) continue;
 
-    rule.re.lastIndex = 0;
+    const first = plan.probe(i).exec(text);
+    if (first === null) continue;
+
+    onMatch(rule, first);
+    if (plan.once(i)) continue;
+
+    rule.re.lastIndex = first.index + (first[0] === '' ? 1 : first[0].length);
     for (let m = rule.re.exec(text); m !== null; m = rule.re.exec(text)) {
       onMatch(rule, m);
       if (m[0] === '') rule.re.lastIndex++;
@@ -173,6 +179,14 @@ interface Plan {
   candidates(text: string): readonly number[];
   hintsIn(text: string): Uint8Array;
   wanted(rule: number, present: Uint8Array, text: string): boolean;
+  /**
+   * The rule's regex without the g flag, for its first match: a global
+   * regex that fails (most do, on most lines) costs about twice as much,
+   * for reading and writing lastIndex.
+   */
+  probe(rule: number): RegExp;
+  /** Anchored with "^" (a head was read): it cannot match a second time. */
+  once(rule: number): boolean;
 }
 
 const plans = new WeakMap<readonly Rule[], Plan>();
@@ -205,6 +219,7 @@ function buildPlan(rules: readonly Rule[]): Plan {
   const alternation = [...roots].sort().map(escape).join('|');
   const gate = roots.length === 0 ? undefined : new RegExp(alternation, 'g');
   const all = rules.map((_r, i) => i);
+  const probes = rules.map((r) => new RegExp(r.re.source, r.re.flags.replace('g', '')));
   const byFirst = Array.from({ length: 128 }, (_v, code) =>
     all.filter((i) => heads[i]?.[0]?.[code] !== 0));
 
@@ -223,6 +238,12 @@ function buildPlan(rules: readonly Rule[]): Plan {
         gate.lastIndex = m.index + 1;
       }
       return present;
+    },
+    probe(rule) {
+      return probes[rule] as RegExp;
+    },
+    once(rule) {
+      return heads[rule] !== undefined;
     },
     wanted(rule, present, text) {
       const head = heads[rule];
