@@ -81,8 +81,12 @@ function machine() {
     kernel: os.release(), date: new Date().toISOString(), load: os.loadavg() };
 }
 
+/**
+ * hostpid runs as users run it: the launcher itself, so the V8 options of
+ * its #! line (a smaller young generation) apply as they do for them.
+ */
 function hostpidArgs(fixture, extra = []) {
-  return [HOSTPID, '--proc', fixture.root, '--pidns', String(fixture.ns),
+  return ['--proc', fixture.root, '--pidns', String(fixture.ns),
     '--log-level', 'silent', ...extra];
 }
 
@@ -97,8 +101,8 @@ function crossCheck(corpus, fixture, shared) {
   return {
     lines: readFileSync(corpus, 'latin1').split('\n').length - 1,
     reference: count('perl', [join(shared, 'bench', 'reference.pl')], / host_pid=/),
-    defaultRules: count(process.execPath, hostpidArgs(fixture), ours),
-    fiveRules: count(process.execPath,
+    defaultRules: count(HOSTPID, hostpidArgs(fixture), ours),
+    fiveRules: count(HOSTPID,
       hostpidArgs(fixture, ['--rules', join(REPO, 'bench', 'five-rules.yaml')]), ours),
   };
 }
@@ -118,7 +122,7 @@ async function benchJobs(fixture, corpus, gnu) {
   const run = (jobs) => () => {
     const outDir = join(OUT, `jobs-out-${jobs}`);
     rmSync(outDir, { recursive: true, force: true });
-    return timeRun(process.execPath, hostpidArgs(fixture,
+    return timeRun(HOSTPID, hostpidArgs(fixture,
       ['--jobs', String(jobs), '--out-dir', outDir, ...files]), '/dev/null', gnu);
   };
   const [one, two] = await alternate([run(1), run(2)], ROUNDS);
@@ -149,29 +153,28 @@ async function main() {
   res.check = crossCheck(check, fixture, shared);
   log(`annotated lines in 20k: ${JSON.stringify(res.check)}`);
 
-  const node = process.execPath;
   const reference = join(shared, 'bench', 'reference.pl');
   const five = ['--rules', join(REPO, 'bench', 'five-rules.yaml')];
   const none = ['--rules', join(REPO, 'bench', 'no-match.yaml')];
   log(`throughput: ${ROUNDS} rounds of reference, default rules, five rules, no match`);
   [res.reference, res.defaults, res.five, res.floor] = await alternate([
     () => timeRun('perl', [reference], corpus, gnu),
-    () => timeRun(node, hostpidArgs(fixture), corpus, gnu),
-    () => timeRun(node, hostpidArgs(fixture, five), corpus, gnu),
-    () => timeRun(node, hostpidArgs(fixture, none), corpus, gnu),
+    () => timeRun(HOSTPID, hostpidArgs(fixture), corpus, gnu),
+    () => timeRun(HOSTPID, hostpidArgs(fixture, five), corpus, gnu),
+    () => timeRun(HOSTPID, hostpidArgs(fixture, none), corpus, gnu),
   ], ROUNDS);
 
   log(`flood: ${SMALL_LINES} unknown PIDs against as many corpus lines, 5,000-process host`);
   [res.normalSmall, res.flood] = await alternate([
-    () => timeRun(node, hostpidArgs(host), small, gnu),
-    () => timeRun(node, hostpidArgs(host), flood, gnu),
+    () => timeRun(HOSTPID, hostpidArgs(host), small, gnu),
+    () => timeRun(HOSTPID, hostpidArgs(host), flood, gnu),
   ], ROUNDS);
 
   log('miss probe, start-up, latency');
   res.miss = await missProbe(REPO, host, 5);
-  res.startupMs = await startupMs(node, [HOSTPID, '--version'], 10);
-  res.emptyRunMs = await startupMs(node, hostpidArgs(fixture), 10);
-  res.latency = await latencyProbe(node, hostpidArgs(fixture), 10);
+  res.startupMs = await startupMs(HOSTPID, ['--version'], 10);
+  res.emptyRunMs = await startupMs(HOSTPID, hostpidArgs(fixture), 10);
+  res.latency = await latencyProbe(HOSTPID, hostpidArgs(fixture), 10);
   res.jobs = hasJobs() ? await benchJobs(fixture, small, gnu) : undefined;
   res.loadAfter = os.loadavg();
 
