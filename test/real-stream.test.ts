@@ -16,7 +16,10 @@ import { linesOf, type RunningCli, splitSuffix, startCli, summaryOf } from './he
  * namespace's init forks one more sleeper; the test then writes a line naming
  * it, as the new process's first log line would come right after its fork.
  */
-const FORK_ON_FIFO = 'while read x < "$FIFO"; do sleep 1000 & done';
+// A reader that reopens the FIFO while the test's writer is still closing
+// it reads end-of-file at once: that must not end the loop (and with it the
+// namespace, whose init this is), so EOF just waits for the next writer.
+const FORK_ON_FIFO = 'while :; do read x < "$FIFO" || continue; sleep 1000 & done';
 
 describe.skipIf(!canUnshare)('a log streamed while its processes start', () => {
   let dir: string;
