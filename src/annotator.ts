@@ -40,9 +40,24 @@ export function findNumbers(
   const found = findAll(message, ctx.rules);
   if (found.length === 0) return undefined;
 
-  const pairs = resolvePids(found, ctx, timeMs);
+  const when = timeMs ?? ruleTime(found);
+  const pairs = resolvePids(found, ctx, when);
   const tids = resolveTids(found, pairs, ctx);
   return pairs.length === 0 && tids.length === 0 ? undefined : { pids: pairs, tids };
+}
+
+/**
+ * The time a rule's `time` group captured, for lines whose format carries
+ * none (an app's own timestamp in a raw log). Only times that name their
+ * zone or offset count: a zoneless one would be read in this host's zone,
+ * which is a guess.
+ */
+function ruleTime(found: readonly Found[]): number | undefined {
+  const text = found.find((f) => f.time !== undefined)?.time;
+  if (text === undefined || !/(?:Z|[+-]\d\d:?\d\d|UTC|GMT)$/i.test(text.trim())) return undefined;
+
+  const ms = Date.parse(text);
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 // A line names a handful of numbers at most: searching its short list of

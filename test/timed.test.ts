@@ -54,6 +54,24 @@ describe('lines with a time, live', () => {
   });
 });
 
+describe('a time captured by a rule', () => {
+  it('counts for raw lines, when it names its zone', async () => {
+    const rules = join(dir, 'timed.yaml');
+    writeFileSync(rules, 'rules:\n  - name: app\n' +
+      '    pattern: "^(?<time>\\\\S+) app\\\\[(?<pid>\\\\d+)\\\\]"\n');
+    const line = (time: string) => `${time} app[3]: hello\n`;
+    const early = at(10 * 60_000);
+    const late = at(45 * 60_000);
+    const zoneless = early.replace('Z', '');
+
+    const result = await runCli(['--proc', proc.root, '--pidns', String(NS), '--input', 'raw',
+      '--rules', rules], line(early) + line(late) + line(zoneless));
+
+    expect(result.stdout).toBe(`${early} app[3]: hello hostpid=3:?\n` +
+      `${late} app[3]: hello hostpid=3:16300\n${zoneless} app[3]: hello hostpid=3:16300\n`);
+  });
+});
+
 describe('--snapshot', () => {
   it('resolves an old log from a snapshot after the processes are gone', async () => {
     const snap = join(dir, 'snap.json');

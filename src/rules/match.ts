@@ -15,6 +15,8 @@ export interface Found {
   vague: boolean;
   rule: Rule;
   group: string;
+  /** The text of the match's `time` group, when the rule has one. */
+  time?: string;
 }
 
 /** Highest PID Linux can hand out (PID_MAX_LIMIT on 64-bit, 2^22). */
@@ -155,8 +157,9 @@ function collect(
 
     const first = m[0].indexOf(text);
     const vague = first !== m[0].lastIndexOf(text);
+    const time = m.groups?.['time'];
     found.push({ value, kind, host: rule.host, at: m.index + Math.max(0, first),
-      matchAt: m.index, vague, rule, group: group.name });
+      matchAt: m.index, vague, rule, group: group.name, ...(time === undefined ? {} : { time }) });
   }
 }
 
