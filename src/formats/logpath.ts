@@ -11,7 +11,8 @@ const DOCKER = new RegExp(`/containers/(?<id>${HEX64})/\\k<id>-json\\.log(?:\\.\
 /** /var/log/containers/<pod>_<namespace>_<container>-<id>.log (kubelet symlinks). */
 const K8S_LINK = new RegExp(`^[^_/]+_[^_/]+_[^/]+-(?<id>${HEX64})\\.log$`);
 /** /var/log/pods/<namespace>_<pod>_<uid>/<container>/<restart>.log[.<date>][.gz] */
-const K8S_POD = /\/(?:[^_/]+)_(?:[^_/]+)_(?<uid>[0-9a-f-]{36})\/(?<container>[^/]+)\/\d+\.log(?:\.[\w.-]+)?$/;
+const K8S_POD = new RegExp(String.raw`/[^_/]+_[^_/]+_(?<uid>[0-9a-f-]{36})` +
+  String.raw`/(?<container>[^/]+)/\d+\.log(?:\.[\w.-]+)?$`);
 
 /** The container a log file belongs to, judged by its path alone. */
 export function ownerOfLogPath(path: string): PathOwner | undefined {
