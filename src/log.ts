@@ -1,7 +1,12 @@
-import pino, { type Logger } from 'pino';
 import { createRequire } from 'node:module';
 
+import type { Logger } from 'pino';
 import type { PrettyOptions } from 'pino-pretty';
+
+// Both are required on first use, not imported at the top: a run that logs
+// nothing (--version, --help) should not pay their load time, and most runs
+// log JSON and never need pino-pretty.
+const require = createRequire(import.meta.url);
 
 export type LogFormat = 'json' | 'pretty';
 
@@ -11,13 +16,12 @@ export type LogFormat = 'json' | 'pretty';
  * terminal gets one readable line per message, a log collector gets JSON.
  */
 export function createLogger(level = 'info', format?: LogFormat): Logger {
+  const pino = require('pino') as typeof import('pino');
   const options = { name: 'hostpid', level, base: null, timestamp: pino.stdTimeFunctions.isoTime };
   const chosen = format ?? (process.stderr.isTTY ? 'pretty' : 'json');
   if (chosen === 'json') return pino(options, pino.destination({ fd: 2, sync: true }));
 
-  // Required here, not imported at the top: most runs log JSON and should
-  // not pay pino-pretty's load time.
-  const pretty = createRequire(import.meta.url)('pino-pretty') as
+  const pretty = require('pino-pretty') as
     (options: PrettyOptions) => NodeJS.WritableStream;
   const stream = pretty({
     destination: 2,

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type LookupAnswer, runLookup } from '../src/commands/lookup.js';
+import { type LookupAnswer, runLookup } from '../src/run/lookup.js';
 import { createLogger } from '../src/log.js';
 import { runCli } from './helpers/cli.js';
 import { INIT_NS, makeFakeProc } from './helpers/fakeproc.js';

@@ -6,7 +6,7 @@ import Database from 'better-sqlite3';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { runRecord } from '../src/commands/record.js';
+import { runRecord } from '../src/run/record.js';
 import { Resolver } from '../src/resolve/resolver.js';
 import { AT_QUERY } from '../src/snapshot/db.js';
 import { Recorder, record } from '../src/snapshot/recorder.js';

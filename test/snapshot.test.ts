@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import pino from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 
-import { runSnapshot } from '../src/commands/snapshot.js';
+import { runSnapshot } from '../src/run/snapshot.js';
 import { parseBtime, readBootTime, wallClockMs } from '../src/proc/boottime.js';
 import { buildHierarchy, formatTable } from '../src/resolve/hierarchy.js';
 import { Resolver } from '../src/resolve/resolver.js';

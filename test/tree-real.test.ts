@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import type { LookupAnswer } from '../src/commands/lookup.js';
+import type { LookupAnswer } from '../src/run/lookup.js';
 import { runCli } from './helpers/cli.js';
 import {
   canUnshare,

@@ -3,7 +3,6 @@ import type { Argv } from 'yargs';
 import { INPUT_FORMATS } from '../formats/format.js';
 import { DEFAULT_MAX_SCAN } from '../lines/blocks.js';
 import { usageError } from '../errors.js';
-import { runAnnotate } from '../run/annotate.js';
 import { type CliContext, type CommonArgs, defined, targetOptions } from './context.js';
 
 /** `hostpid [annotate] [FILE...]`, the default command. */
@@ -104,6 +103,8 @@ export function registerAnnotate<T>(y: Argv<T>, ctx: CliContext): Argv<T> {
         return;
       }
 
+      // Loaded here: the pipeline is not needed by --help or --version.
+      const { runAnnotate } = await import('../run/annotate.js');
       await runAnnotate({
         files,
         procRoot: common.proc,
