@@ -40,7 +40,4 @@ export function targetOptions<T>(y: Argv<T>) {
     .group(['container', 'pid', 'pidns'], 'Whose PIDs the log holds (give one):');
 }
 
-/** Drops undefined values, for options objects under exactOptionalPropertyTypes. */
-export function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
-}
+export { defined } from '../defined.js';

@@ -3,6 +3,7 @@ import { resolve as resolvePath } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
+import { defined } from '../defined.js';
 import { errnoCode, usageError } from '../errors.js';
 import type { InputFormat } from '../formats/format.js';
 import { ownerOfLogPath } from '../formats/logpath.js';
@@ -69,8 +70,7 @@ export async function runAnnotate(options: AnnotateOptions): Promise<RunStats> {
   let rules = await loadCheckedRules(options.rulePaths);
   const files = options.files.length === 0 ? ['-'] : options.files;
   checkFiles(files);
-  const resolution = openResolution({ ...options,
-    ...(options.rememberMs === undefined ? {} : { rememberMs: options.rememberMs }) });
+  const resolution = openResolution(options);
   const { resolver, history } = resolution;
   const targets = await targetsOf(files, options, resolution);
   for (const target of targets) resolver.pin(target.ns);
@@ -211,8 +211,4 @@ export function checkFiles(files: readonly string[]): void {
         'give files to read, or none to read stdin');
     }
   }
-}
-
-function defined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as never;
 }

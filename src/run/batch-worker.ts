@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
+import { defined } from '../defined.js';
 import { createLogger } from '../log.js';
 import { loadRules } from '../rules/load.js';
 import { newStats } from '../stats.js';
@@ -18,9 +19,8 @@ const { resolver, history } = openResolution({ ...setup, log: createLogger('sile
 
 parentPort?.on('message', (job: RewriteJob) => {
   const stats = newStats();
-  rewriteFile(job, { rules, resolver, stats, ...(history === undefined ? {} : { history }),
-    ...(setup.maxScan === undefined ? {} : { maxScan: setup.maxScan }),
-    ...(setup.inputFormat === undefined ? {} : { inputFormat: setup.inputFormat }) })
+  rewriteFile(job, { rules, resolver, stats,
+    ...defined({ history, maxScan: setup.maxScan, inputFormat: setup.inputFormat }) })
     .then(() => parentPort?.postMessage({ stats }))
     .catch((err: unknown) => parentPort?.postMessage({ error: (err as Error).message }));
 });

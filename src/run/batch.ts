@@ -5,6 +5,7 @@ import { Worker } from 'node:worker_threads';
 import { SingleBar } from 'cli-progress';
 import { glob, isDynamicPattern } from 'tinyglobby';
 
+import { defined } from '../defined.js';
 import { usageError } from '../errors.js';
 import type { InputFormat } from '../formats/format.js';
 import type { Logger } from '../log.js';
@@ -99,10 +100,8 @@ async function rewriteAll(jobs: RewriteJob[], options: BatchOptions,
 function setupOf(options: BatchOptions): WorkerSetup {
   return {
     procRoot: options.procRoot,
-    ...(options.snapshot === undefined ? {} : { snapshot: options.snapshot }),
-    ...(options.rulePaths === undefined ? {} : { rulePaths: options.rulePaths }),
-    ...(options.maxScan === undefined ? {} : { maxScan: options.maxScan }),
-    ...(options.inputFormat === undefined ? {} : { inputFormat: options.inputFormat }),
+    ...defined({ snapshot: options.snapshot, rulePaths: options.rulePaths,
+      maxScan: options.maxScan, inputFormat: options.inputFormat }),
   };
 }
 

@@ -4,6 +4,7 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
+import { defined } from '../defined.js';
 import type { InputFormat } from '../formats/format.js';
 import { maybeGunzip } from '../lines/gunzip.js';
 import { createAnnotator } from '../pipeline.js';
@@ -37,9 +38,7 @@ export async function rewriteFile(job: RewriteJob, ctx: RewriteContext): Promise
   const partial = `${job.out}.hostpid-partial`;
   const annotator = createAnnotator({ ns: job.ns, rules: ctx.rules, resolver: ctx.resolver,
     stats: ctx.stats,
-    ...(ctx.maxScan === undefined ? {} : { maxScan: ctx.maxScan }),
-    ...(ctx.inputFormat === undefined ? {} : { input: ctx.inputFormat }),
-    ...(ctx.history === undefined ? {} : { history: ctx.history }) });
+    ...defined({ maxScan: ctx.maxScan, input: ctx.inputFormat, history: ctx.history }) });
   const input = maybeGunzip(createReadStream(job.file));
   const output = createWriteStream(partial);
 
