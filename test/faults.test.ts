@@ -150,3 +150,54 @@ describe('a process that fails to read for a moment', () => {
     expect(resolver.table.unreadableCount()).toBe(0);
   });
 });
+
+describe('host PIDs reused between two scans, caught through ns_last_pid', () => {
+  /** A fixture that answers like a procfs of our own namespace: self and ns_last_pid. */
+  function ownProc(processes: FakeProcess[], lastPid: number) {
+    const root = tree(processes);
+    symlinkSync(String(process.pid), join(root, 'self'));
+    mkdirSync(join(root, 'sys', 'kernel'), { recursive: true });
+    writeFileSync(join(root, 'sys', 'kernel', 'ns_last_pid'), `${lastPid}\n`);
+    return root;
+  }
+  const setLastPid = (root: string, pid: number) =>
+    writeFileSync(join(root, 'sys', 'kernel', 'ns_last_pid'), `${pid}\n`);
+  const replace = (root: string, pid: number, vpid: number) => {
+    rmSync(join(root, String(pid)), { recursive: true });
+    writeProcess(root, { nsPid: [pid, vpid], ppid: 100, ns: NS, startTime: 9999 });
+  };
+
+  it('checks the PIDs handed out since the last scan, and all of them after a wrap', () => {
+    const old = (pid: number): FakeProcess => ({ nsPid: [pid], ppid: 1, ns: INIT_NS });
+    const root = ownProc([...BASE, old(50), old(65)], 60);
+    let now = 0;
+    const resolver = new Resolver({ procRoot: root, now: () => now });
+    expect(resolver.table.catchesReuse).toBe(true);
+    expect(resolver.resolve(NS, 2)).toMatchObject({ ok: true, hostPid: 101 });
+
+    replace(root, 65, 7);
+    setLastPid(root, 70);
+    now = 100;
+    expect(resolver.resolve(NS, 7)).toMatchObject({ ok: true, hostPid: 65 });
+
+    replace(root, 50, 8);
+    setLastPid(root, 30);
+    now = 200;
+    expect(resolver.resolve(NS, 8)).toMatchObject({ ok: true, hostPid: 50 });
+    expect(resolver.stats.scans).toBe(3);
+  });
+
+  it('leaves PIDs below the last one alone when the counter did not wrap', () => {
+    const root = ownProc([...BASE, { nsPid: [50], ppid: 1, ns: INIT_NS }], 60);
+    let now = 0;
+    const resolver = new Resolver({ procRoot: root, now: () => now });
+    resolver.refresh();
+
+    replace(root, 50, 8);
+    setLastPid(root, 61);
+    now = 100;
+    resolver.refresh();
+
+    expect(resolver.table.get(50)?.info.nsPid).toEqual([50]);
+  });
+});

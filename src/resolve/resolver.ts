@@ -142,13 +142,15 @@ export class Resolver {
 
   /**
    * A PID missing after a rescan may belong to a process whose host PID was
-   * reused between two scans: the rescan took it for one it knew. Checking
-   * every start time costs a read per process, so it runs at most every
-   * VERIFY_EVERY_MS.
+   * reused between two scans: the rescan took it for one it knew. A procfs
+   * whose last PID can be read catches that in every scan (ProcfsSource);
+   * otherwise every start time is checked, at a read per process, so at
+   * most every VERIFY_EVERY_MS.
    */
   private verifiedLookup(ns: number, vpid: number) {
     const now = this.now();
     if (now - this.verifiedAt < VERIFY_EVERY_MS) return undefined;
+    if (this.table.catchesReuse) return undefined;
 
     this.verifiedAt = now;
     this.table.scan(now, true);

@@ -1,3 +1,6 @@
+import { readFileSync, readlinkSync } from 'node:fs';
+import { join } from 'node:path';
+
 import { HostpidError, errnoCode } from '../errors.js';
 import {
   listPids,
@@ -26,28 +29,60 @@ export interface ScanDelta {
 export interface ProcessSource {
   readonly description: string;
   /**
-   * `startTimes`, when given, asks the source to check that the known PIDs
-   * still belong to the processes that had them (a PID reused between two
-   * scans looks known): one that changed is reported gone and read anew.
+   * A PID reused between two scans looks known. `check`, when given, lets
+   * the source tell: it compares the start time of known PIDs that may have
+   * been handed out again (all of them with `all`) and reports one that
+   * changed as gone and read anew.
    */
-  scan(known: ReadonlySet<number>, startTimes?: ReadonlyMap<number, number>): ScanDelta;
+  scan(known: ReadonlySet<number>, check?: ReuseCheck): ScanDelta;
+  /** True when every scan already catches reused PIDs (see ProcfsSource). */
+  readonly catchesReuse?: boolean;
+}
+
+export interface ReuseCheck {
+  startTimeOf(pid: number): number | undefined;
+  all: boolean;
 }
 
 /** Processes of a procfs mount, read with synchronous calls: see README. */
 export class ProcfsSource implements ProcessSource {
   readonly description: string;
+  /** The kernel's last PID at the previous scan, when it can be read. */
+  private lastPid: number | undefined;
 
   constructor(readonly procRoot: string) {
     this.description = `procfs at ${procRoot}`;
   }
 
-  scan(known: ReadonlySet<number>, startTimes?: ReadonlyMap<number, number>): ScanDelta {
+  /**
+   * The kernel hands out PIDs upward and starts again from the bottom only
+   * past pid_max, so between two scans a known PID can have been given out
+   * again only if the counter wrapped, or if it lies between the last PID
+   * seen at the previous scan and now (a process born during that scan's
+   * listing). Only those are checked, which costs a few reads, not one per
+   * process. This needs ns_last_pid of the procfs's own namespace, which
+   * the reader sees only when it lives in that namespace.
+   */
+  get catchesReuse(): boolean {
+    return readLastPid(this.procRoot) !== undefined;
+  }
+
+  scan(known: ReadonlySet<number>, check?: ReuseCheck): ScanDelta {
+    const previous = this.lastPid;
+    this.lastPid = readLastPid(this.procRoot);
+    const last = this.lastPid;
+    const suspect = check === undefined
+      ? () => false
+      : check.all || previous === undefined || last === undefined || last < previous
+        ? () => true
+        : (pid: number) => pid > previous && pid <= last;
+
     const present = this.list();
     const errors = new Map<string, number>();
     const delta: ScanDelta = { added: [], gone: [], failed: new Map(), errors };
 
     for (const pid of present) {
-      if (known.has(pid) && !this.reused(pid, startTimes)) continue;
+      if (known.has(pid) && !(suspect(pid) && this.reused(pid, check))) continue;
       if (known.has(pid)) delta.gone.push(pid);
 
       const read = readProcess(this.procRoot, pid);
@@ -67,8 +102,8 @@ export class ProcfsSource implements ProcessSource {
     return delta;
   }
 
-  private reused(pid: number, startTimes: ReadonlyMap<number, number> | undefined): boolean {
-    const recorded = startTimes?.get(pid);
+  private reused(pid: number, check: ReuseCheck | undefined): boolean {
+    const recorded = check?.startTimeOf(pid);
     if (recorded === undefined) return false;
 
     const now = readStartTime(this.procRoot, pid);
@@ -85,5 +120,21 @@ export class ProcfsSource implements ProcessSource {
         { cause: err },
       );
     }
+  }
+}
+
+/**
+ * PROCROOT/sys/kernel/ns_last_pid, when it speaks for the procfs's own
+ * namespace: the file answers for the reader's namespace, which is the same
+ * only when PROCROOT/self names this very process (its PID there is ours).
+ */
+function readLastPid(procRoot: string): number | undefined {
+  try {
+    if (readlinkSync(join(procRoot, 'self')) !== String(process.pid)) return undefined;
+
+    const text = readFileSync(join(procRoot, 'sys', 'kernel', 'ns_last_pid'), 'latin1').trim();
+    return /^\d+$/.test(text) ? Number(text) : undefined;
+  } catch {
+    return undefined;
   }
 }

@@ -62,19 +62,25 @@ export class ProcessTable {
     return this.source.description;
   }
 
+  /** Whether every scan already catches PIDs reused between scans. */
+  get catchesReuse(): boolean {
+    return this.source.catchesReuse === true;
+  }
+
   /**
    * Reads what changed since the last scan and updates every built index.
-   * With `verify`, the start time of every live task is checked too, which
-   * catches a PID reused between two scans at the cost of a read per task.
+   * The source checks the start times of known PIDs it suspects were handed
+   * out again; with `verify`, of every live task, at a read per task.
    */
   scan(now = Date.now(), verify = false): ScanStats {
     const known = new Set([...this.tasks.keys(), ...this.unreadable.keys()]);
     const retried = this.freshlyUnreadable(now);
     for (const pid of retried) known.delete(pid);
-    const startTimes = verify
-      ? new Map([...this.tasks].map(([pid, task]) => [pid, task.info.startTime]))
-      : undefined;
-    const delta = this.source.scan(known, startTimes);
+    const check = {
+      startTimeOf: (pid: number) => this.tasks.get(pid)?.info.startTime,
+      all: verify,
+    };
+    const delta = this.source.scan(known, check);
     const byPid = new Map(delta.added.map((info) => [info.pid, info]));
 
     for (const [code, count] of delta.errors ?? []) {
