@@ -100,6 +100,18 @@ function bystander(i) {
  * Replaces DIR with a fresh tree and returns what the bench needs to point
  * hostpid at it. `extra` bystanders make it a host with that many more processes.
  */
+/**
+ * What a real procfs of the reader's own namespace has and hostpid uses to
+ * catch reused PIDs cheaply: `self` naming the reader, and ns_last_pid.
+ * `self` names the process that built the tree, so the in-process probes see
+ * a procfs like the host's; a hostpid process started on it does not.
+ */
+function ownNamespace(dir) {
+  symlinkSync(String(process.pid), join(dir, 'self'));
+  mkdirSync(join(dir, 'sys', 'kernel'), { recursive: true });
+  writeFileSync(join(dir, 'sys', 'kernel', 'ns_last_pid'), '99999\n');
+}
+
 export function makeFixture(dir, extra = 0) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
@@ -107,6 +119,7 @@ export function makeFixture(dir, extra = 0) {
   for (const p of hostProcesses()) writeProcess(dir, p);
   for (let vpid = 1; vpid <= CONTAINER_PIDS; vpid++) writeProcess(dir, containerProcess(vpid));
   for (let i = 0; i < extra; i++) writeProcess(dir, bystander(i));
+  ownNamespace(dir);
 
   return { root: dir, ns: CONTAINER_NS, processes: 2 + CONTAINER_PIDS + extra };
 }
