@@ -40,6 +40,10 @@ function buildParser(argv: string[], ctx: CliContext) {
         'Lines naming thread ids also get " hosttid=VTID:HOSTTID,...".',
         'JSON object lines get "hostpid" (and "hosttid") members instead.',
         'Exit codes: 0 done, 1 runtime failure, 2 bad usage or configuration.',
+        '',
+        'Limits: reading other users\' /proc/PID/ns/pid needs root or CAP_SYS_PTRACE (without',
+        'it their PIDs stay "?", with one warning); rules see the first --max-scan bytes of',
+        'a line; --follow watches the FILEs named at start, not files created later.',
       ].join('\n'),
     )
     .option('proc', { type: 'string', default: '/proc', describe: 'procfs mount to read' })
