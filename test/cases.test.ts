@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
@@ -6,8 +7,13 @@ import { describe, expect, it } from 'vitest';
 import { loadRules } from '../src/rules/load.js';
 import { distinct, findAll } from '../src/rules/match.js';
 
-/** shared/ sits beside the clone, here and in CI. */
-const CASES = fileURLToPath(new URL('../../shared/cases/cases.jsonl', import.meta.url));
+/**
+ * shared/ sits beside the clone, here and in CI; HOSTPID_SHARED names it
+ * when the clone is elsewhere (as it does for npm run bench).
+ */
+const SHARED = process.env['HOSTPID_SHARED']
+  ?? fileURLToPath(new URL('../../shared', import.meta.url));
+const CASES = join(SHARED, 'cases', 'cases.jsonl');
 
 interface Case {
   id: string;
