@@ -4,8 +4,12 @@ import { fileURLToPath } from 'node:url';
 
 import { describe, expect, it } from 'vitest';
 
+import { createFormat } from '../src/formats/detect.js';
+import { Resolver } from '../src/resolve/resolver.js';
+import type { ProcessSource } from '../src/resolve/source.js';
 import { loadRules } from '../src/rules/load.js';
 import { distinct, findAll } from '../src/rules/match.js';
+import { newStats } from '../src/stats.js';
 
 /**
  * shared/ sits beside the clone, here and in CI; HOSTPID_SHARED names it
@@ -30,21 +34,29 @@ const cases = readFileSync(CASES, 'utf8')
 
 const rules = loadRules();
 
-/**
- * Two cases are a record split in two by the container runtime: a Docker
- * json-file partial (a "log" value without a final newline) and a CRI "P"
- * line. Joining them is the container log decoders' job (issue 5), which
- * this rule test does not have, so here the test joins them itself and
- * matches the logical message, as the decoders will hand it over.
- */
-function logicalMessage(c: Case): string {
-  const records = c.line.split('\n');
-  if (records.length === 1) return c.line;
+/** A source with no processes: these tests look at which PIDs are found, not mapped. */
+const NOTHING: ProcessSource = {
+  description: 'no processes',
+  scan: () => ({ added: [], gone: [], failed: new Map() }),
+};
 
-  if (c.source === 'docker-json-file') {
-    return records.map((r) => (JSON.parse(r) as { log: string }).log).join('').trimEnd();
-  }
-  return records.map((r) => r.replace(/^\S+ (?:stdout|stderr) [PF] /, '')).join('');
+/**
+ * The PIDs a case names. Two cases are a record split in two by the
+ * container runtime (a Docker json-file partial, a CRI "P" line): those go
+ * through the input format that joins them, and the PIDs are read, in
+ * order, from the annotation it puts on the record that ends the line.
+ */
+function pidsOf(c: Case): number[] {
+  const records = c.line.split('\n');
+  if (records.length === 1) return distinct(findAll(c.line, rules), 'pid');
+
+  const format = createFormat(c.source === 'docker-json-file' ? 'docker-json' : 'cri');
+  const ctx = { rules, resolver: new Resolver({ source: NOTHING }), ns: 1, stats: newStats() };
+  const insertions = records.map((record) => format.annotate(record, ctx));
+  expect(insertions.slice(0, -1)).toEqual(records.slice(0, -1).map(() => undefined));
+
+  const text = insertions.at(-1)?.text ?? '';
+  return [...text.matchAll(/"?(\d+)"?:(?:null|\?|\d+)/g)].map((m) => Number(m[1]));
 }
 
 describe('shared cases through the shipped rules', () => {
@@ -57,9 +69,7 @@ describe('shared cases through the shipped rules', () => {
   });
 
   it.each(cases.map((c) => [c.id, c] as const))('%s', (_id, c) => {
-    const found = findAll(logicalMessage(c), rules);
-
-    expect(distinct(found, 'pid')).toEqual(c.pids);
+    expect(pidsOf(c)).toEqual(c.pids);
   });
 
   it('finds the thread ids the notes list in [tids=...]', () => {
@@ -68,7 +78,7 @@ describe('shared cases through the shipped rules', () => {
       if (tags === null) continue;
 
       const tids = (tags[1] ?? '').split(',').map(Number);
-      const found = distinct(findAll(logicalMessage(c), rules), 'tid');
+      const found = distinct(findAll(c.line, rules), 'tid');
       const kept = found.filter((t) => tids.includes(t));
       expect({ id: c.id, tids: kept }).toEqual({ id: c.id, tids });
     }
