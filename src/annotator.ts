@@ -94,6 +94,8 @@ function resolveTids(
     tids.push({ vpid: f.value, hostPid: f.host ? f.value : resolveTid(found, i, pids, ctx) });
   }
 
+  ctx.stats.tids += tids.length;
+  for (const t of tids) if (t.hostPid !== undefined) ctx.stats.resolvedTids++;
   return tids;
 }
 

@@ -8,6 +8,9 @@ export interface RunStats {
   pids: number;
   resolved: number;
   unresolved: Record<Unresolved, number>;
+  /** Distinct thread ids per line, added up, and how many of them mapped. */
+  tids: number;
+  resolvedTids: number;
   /** Lines longer than the scan limit, matched on their head only. */
   longLines: number;
 }
@@ -26,6 +29,8 @@ export function newStats(): RunStats {
       'before-record': 0,
       'after-record': 0,
     },
+    tids: 0,
+    resolvedTids: 0,
     longLines: 0,
   };
 }
@@ -36,6 +41,8 @@ export function addStats(total: RunStats, more: RunStats): void {
   total.linesWithPids += more.linesWithPids;
   total.pids += more.pids;
   total.resolved += more.resolved;
+  total.tids += more.tids;
+  total.resolvedTids += more.resolvedTids;
   total.longLines += more.longLines;
   for (const reason of Object.keys(total.unresolved) as Array<keyof RunStats['unresolved']>) {
     total.unresolved[reason] += more.unresolved[reason];

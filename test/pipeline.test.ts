@@ -20,6 +20,7 @@ const rules = [
   compileRule({ name: 'tag', pattern: '\\w+\\[(?<pid>\\d+)\\]:' }, 'test', 0),
   compileRule({ name: 'json', pattern: '"pid":(?<pid>\\d+)' }, 'test', 1),
   compileRule({ name: 'kernel', pattern: 'Killed process (?<pid>\\d+)', host: true }, 'test', 2),
+  compileRule({ name: 'pidtid', pattern: '^(?<pid>\\d+)#(?<tid>\\d+): ' }, 'test', 3),
 ];
 
 /** Runs `chunks` through a fresh annotator and returns the output bytes. */
@@ -57,6 +58,15 @@ describe('annotations', () => {
   ])('%s', async (_name, input, expected) => {
     expect(await run(input)).toBe(expected);
   });
+
+  it('maps a main thread\'s tid to its host PID, counts the tids, "?" for unknown ones',
+    async () => {
+      const { text, stats } = await annotate([Buffer.from('3#3: main\n3#77: other\n')]);
+
+      expect(text.toString()).toBe('3#3: main hostpid=3:16268 hosttid=3:16268\n' +
+        '3#77: other hostpid=3:16268 hosttid=77:?\n');
+      expect(stats).toMatchObject({ tids: 2, resolvedTids: 1 });
+    });
 
   it('counts lines, PIDs and why some were not resolved', async () => {
     const { stats } = await annotate([Buffer.from('app[3]: a\nb\napp[9]: c\n')]);
@@ -99,7 +109,7 @@ describe('bytes survive', () => {
   it('any bytes, chunked any way: the output minus annotations is the input', fuzz, async () => {
     const byteOrLine = fc.oneof(
       fc.uint8Array({ maxLength: 40 }),
-      fc.constantFrom(...['app[3]: x\n', 'app[9]: y\r\n', '{"pid":3}\n', '\n', '\r']
+      fc.constantFrom(...['app[3]: x\n', 'app[9]: y\r\n', '{"pid":3}\n', '3#7: t\n', '\n', '\r']
         .map((s) => new Uint8Array(Buffer.from(s)))),
     );
     await fc.assert(fc.asyncProperty(fc.array(byteOrLine, { maxLength: 30 }),
@@ -108,8 +118,8 @@ describe('bytes survive', () => {
         const input = Buffer.concat(parts.map((p) => Buffer.from(p)));
         const output = (await annotate(chunk(input, sizes), 16)).text.toString('latin1');
         const stripped = output
-          .replace(/ hostpid=[\d?:,]+(?=\r?\n|$)/g, '')
-          .replace(/,?"hostpid":\{[^}]*\}/g, '');
+          .replace(/ hostpid=[\d?:,]+(?: hosttid=[\d?:,]+)?(?=\r?\n|$)/g, '')
+          .replace(/,?"host[pt]id":\{[^}]*\}/g, '');
         expect(Buffer.from(stripped, 'latin1')).toEqual(input);
       }), { numRuns: FUZZ_RUNS });
   });

@@ -18,6 +18,9 @@ export function renderMetrics(stats: RunStats, resolver: Resolver): string {
   metric('resolved_total', 'counter', 'PIDs mapped to a host PID.', [['', stats.resolved]]);
   metric('unresolved_total', 'counter', 'PIDs left as "?", by reason.',
     Object.entries(stats.unresolved).map(([reason, n]) => [`{reason="${reason}"}`, n]));
+  metric('tids_total', 'counter', 'Distinct thread ids per line, summed.', [['', stats.tids]]);
+  metric('resolved_tids_total', 'counter', 'Thread ids mapped to a host tid.',
+    [['', stats.resolvedTids]]);
   metric('long_lines_total', 'counter', 'Lines matched on their head only.',
     [['', stats.longLines]]);
   metric('rescans_total', 'counter', 'Scans of the procfs.', [['', resolver.stats.scans]]);
