@@ -3,13 +3,13 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { type Block, BlockSplitter } from '../src/lines/blocks.js';
 import { Resolver } from '../src/resolve/resolver.js';
 import { logLines } from './helpers/cli.js';
-import { type FakeProcess, INIT_NS, makeFakeProc, statText, writeProcess }
-  from './helpers/fakeproc.js';
+import { fakeProcEach } from './helpers/defer.js';
+import { type FakeProcess, INIT_NS, statText, writeProcess } from './helpers/fakeproc.js';
 import { startCli } from './helpers/real.js';
 
 const NS = 4026532388;
@@ -19,15 +19,7 @@ const BASE: FakeProcess[] = [
   { nsPid: [101, 2], ppid: 100, ns: NS },
 ];
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-function tree(processes: FakeProcess[]) {
-  const made = makeFakeProc(processes);
-  cleanups.push(made.cleanup);
-  return made.root;
-}
+const tree = fakeProcEach();
 
 describe('broken procfs entries are counted, never fatal', () => {
   it('skips a status that is a directory, an ns link that names no namespace, a vanished one',

@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runCli } from './helpers/cli.js';
-import { type FakeProcess, INIT_NS, makeFakeProc } from './helpers/fakeproc.js';
+import { fakeProcEach } from './helpers/defer.js';
+import { type FakeProcess, INIT_NS } from './helpers/fakeproc.js';
 import { buildHierarchy, formatTable, readHierarchy } from '../src/resolve/hierarchy.js';
 import type { PartialProcess } from '../src/proc/read.js';
 import {
@@ -15,16 +16,7 @@ import {
   TRANSLATION,
 } from './fixtures/hierarchy/seed.js';
 
-const cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.splice(0)) cleanup();
-});
-
-function fake(processes: FakeProcess[]): string {
-  const tree = makeFakeProc(processes);
-  cleanups.push(tree.cleanup);
-  return tree.root;
-}
+const fake = fakeProcEach();
 
 /** The processes as a reader without ptrace access sees them: no inodes. */
 function unprivileged(processes: FakeProcess[]): PartialProcess[] {

@@ -4,14 +4,15 @@ import { join } from 'node:path';
 
 import Database from 'better-sqlite3';
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runRecord } from '../src/run/record.js';
 import { Resolver } from '../src/resolve/resolver.js';
 import { AT_QUERY } from '../src/snapshot/db.js';
 import { Recorder, record } from '../src/snapshot/recorder.js';
 import { openRecordedSource, type RecordedSource } from '../src/snapshot/source.js';
-import { type FakeProcess, INIT_NS, makeFakeProc, writeProcess } from './helpers/fakeproc.js';
+import { deferEach } from './helpers/defer.js';
+import { type FakeProcess, INIT_NS, makeBootedProc, writeProcess } from './helpers/fakeproc.js';
 
 const BTIME = 1_700_000_000;
 const BOOT_MS = BTIME * 1000;
@@ -45,28 +46,23 @@ const NESTED: FakeProcess[] = [
 ];
 
 const silent = pino({ level: 'silent' });
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.reverse()) cleanup();
-  cleanups = [];
-});
+const defer = deferEach();
 
 function fakeProc(processes: FakeProcess[]): string {
-  const made = makeFakeProc(processes);
-  writeFileSync(join(made.root, 'stat'), `cpu  1 2 3 4\nbtime ${BTIME}\n`);
-  cleanups.push(made.cleanup);
+  const made = makeBootedProc(processes, BTIME);
+  defer(made.cleanup);
   return made.root;
 }
 
 function tempFile(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'hostpid-rec-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   return join(dir, name);
 }
 
 function open(file: string): RecordedSource {
   const source = openRecordedSource(file);
-  cleanups.unshift(() => source.close());
+  defer(() => source.close());
   return source;
 }
 
@@ -155,7 +151,7 @@ describe('a record where pid 7 exits and is given to another process', () => {
 
   it('answers with one seek on the (ns, vpid, started) key', () => {
     const db = new Database(recordStory(), { readonly: true });
-    cleanups.unshift(() => db.close());
+    defer(() => db.close());
 
     const plan = db.prepare(`EXPLAIN QUERY PLAN ${AT_QUERY}`).all(APP_NS, 7, at(1_030_000)) as
       Array<{ detail: string }>;

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { RESCAN_BURST, Resolver, VERIFY_EVERY_MS } from '../src/resolve/resolver.js';
 import {
@@ -13,7 +13,8 @@ import {
   T_NS2,
   TRANSLATION,
 } from './fixtures/hierarchy/seed.js';
-import { type FakeProcess, INIT_NS, makeFakeProc, writeProcess } from './helpers/fakeproc.js';
+import { fakeProcEach } from './helpers/defer.js';
+import { type FakeProcess, INIT_NS, writeProcess } from './helpers/fakeproc.js';
 
 /*
  * The seed's examples (test/fixtures/hierarchy/seed.ts). Translation, PIDs in
@@ -24,17 +25,7 @@ const SEED = TRANSLATION;
 const NS1 = T_NS1;
 const NS2 = T_NS2;
 
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups) cleanup();
-  cleanups = [];
-});
-
-function tree(processes: FakeProcess[]) {
-  const made = makeFakeProc(processes);
-  cleanups.push(made.cleanup);
-  return made.root;
-}
+const tree = fakeProcEach();
 
 function hostPid(resolver: Resolver, ns: number, vpid: number) {
   const answer = resolver.resolve(ns, vpid);

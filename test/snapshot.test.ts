@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 
 import pino from 'pino';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { runSnapshot } from '../src/run/snapshot.js';
 import { parseBtime, readBootTime, wallClockMs } from '../src/proc/boottime.js';
@@ -13,7 +13,8 @@ import { Resolver } from '../src/resolve/resolver.js';
 import { snapshotJson } from '../src/snapshot/json.js';
 import { openRecordedSource } from '../src/snapshot/source.js';
 import { takeSnapshot } from '../src/snapshot/take.js';
-import { type FakeProcess, INIT_NS, makeFakeProc } from './helpers/fakeproc.js';
+import { deferEach } from './helpers/defer.js';
+import { type FakeProcess, INIT_NS, makeBootedProc, makeFakeProc } from './helpers/fakeproc.js';
 
 const BTIME = 1_700_000_000;
 const BOOT_MS = BTIME * 1000;
@@ -33,23 +34,18 @@ const STORY: FakeProcess[] = [
 ];
 
 const silent = pino({ level: 'silent' });
-let cleanups: Array<() => void> = [];
-afterEach(() => {
-  for (const cleanup of cleanups.reverse()) cleanup();
-  cleanups = [];
-});
+const defer = deferEach();
 
 /** A fake procfs with a PROCROOT/stat that names the boot time. */
 function fakeProc(processes: FakeProcess[]): string {
-  const made = makeFakeProc(processes);
-  writeFileSync(join(made.root, 'stat'), `cpu  1 2 3 4\nbtime ${BTIME}\nprocesses 9\n`);
-  cleanups.push(made.cleanup);
+  const made = makeBootedProc(processes, BTIME);
+  defer(made.cleanup);
   return made.root;
 }
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hostpid-snap-'));
-  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
+  defer(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
 }
 
@@ -84,7 +80,7 @@ describe('boot time', () => {
 
   it('says why when the procfs has no stat file', () => {
     const made = makeFakeProc([]);
-    cleanups.push(made.cleanup);
+    defer(made.cleanup);
 
     expect(() => readBootTime(made.root)).toThrow(/stat.*boot time/);
   });

@@ -80,6 +80,13 @@ export function writeBootTime(root: string, btimeSec: number): void {
   writeFileSync(join(root, 'stat'), `cpu  1 2 3 4\nbtime ${btimeSec}\nprocesses 1\n`);
 }
 
+/** A fixture tree with a boot time, for what turns start ticks into wall-clock time. */
+export function makeBootedProc(processes: FakeProcess[], btimeSec: number) {
+  const made = makeFakeProc(processes);
+  writeBootTime(made.root, btimeSec);
+  return made;
+}
+
 /** The namespace of SMALL_CONTAINER: its pid 1 is host 16263, its pid 3 host 16268. */
 export const SMALL_NS = 4026532388;
 
