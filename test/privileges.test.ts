@@ -1,6 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, rmdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -11,11 +10,13 @@ import {
   canUnshare,
   descendantsOf,
   nsOf,
+  nsPidIfAlive,
   nsPidOf,
   type RunningNamespace,
   startNamespace,
   waitFor,
 } from './helpers/ns.js';
+import { CgroupDirs, containerId } from './helpers/real.js';
 
 /** Runs the built CLI as nobody, with no capabilities and no groups. */
 function runAsNobody(args: string[]) {
@@ -44,38 +45,23 @@ describe.skipIf(!canUnshare)('run unprivileged (setpriv --reuid=nobody)', () => 
   let ns: RunningNamespace;
   let inner: number;
   let worker: number;
-  const id = randomBytes(32).toString('hex');
-  const cgroup = `/sys/fs/cgroup/unified/hostpid-privileges-${id.slice(0, 8)}`;
-  const scope = `${cgroup}/docker-${id}.scope`;
+  const id = containerId();
+  const cgroups = new CgroupDirs();
 
   beforeAll(async () => {
     ns = await startNamespace(NESTED);
-    const level2 = () => descendantsOf(ns.initPid).filter((pid) => {
-      try {
-        return nsPidOf(pid).length === 3;
-      } catch {
-        return false;
-      }
-    });
+    const level2 = () => descendantsOf(ns.initPid)
+      .filter((pid) => nsPidIfAlive(pid).length === 3);
     inner = await waitFor(() => level2().find((pid) => nsPidOf(pid)[2] === 1), 'inner init');
     worker = await waitFor(() => level2().find((pid) => nsPidOf(pid)[2] === 2), 'inner sleep');
-    if (!existsSync(cgroup)) mkdirSync(cgroup);
-    mkdirSync(scope);
-    writeFileSync(`${scope}/cgroup.procs`, String(ns.initPid));
+    const scope = `/sys/fs/cgroup/unified/hostpid-privileges-${id.slice(0, 8)}/` +
+      `docker-${id}.scope`;
+    CgroupDirs.enter(cgroups.make(scope), ns.initPid);
   });
 
   afterAll(async () => {
     await ns?.stop();
-    for (const dir of [scope, cgroup]) {
-      await waitFor(() => {
-        try {
-          rmdirSync(dir);
-          return true;
-        } catch (err) {
-          return (err as NodeJS.ErrnoException).code === 'EBUSY' ? undefined : true;
-        }
-      }, `rmdir ${dir}`).catch(() => undefined);
-    }
+    await cgroups.removeAll();
   });
 
   it('tree --format table has the seed lines still, from NSpid alone; warns once', async () => {

@@ -11,8 +11,8 @@ import { Resolver } from '../src/resolve/resolver.js';
 import { AT_QUERY } from '../src/snapshot/db.js';
 import { Recorder, record } from '../src/snapshot/recorder.js';
 import { openRecordedSource, type RecordedSource } from '../src/snapshot/source.js';
-import { deferEach } from './helpers/defer.js';
-import { type FakeProcess, INIT_NS, makeBootedProc, writeProcess } from './helpers/fakeproc.js';
+import { deferEach, fakeProcEach } from './helpers/defer.js';
+import { type FakeProcess, INIT_NS, writeProcess } from './helpers/fakeproc.js';
 
 const BTIME = 1_700_000_000;
 const BOOT_MS = BTIME * 1000;
@@ -47,12 +47,7 @@ const NESTED: FakeProcess[] = [
 
 const silent = pino({ level: 'silent' });
 const defer = deferEach();
-
-function fakeProc(processes: FakeProcess[]): string {
-  const made = makeBootedProc(processes, BTIME);
-  defer(made.cleanup);
-  return made.root;
-}
+const fakeProc = fakeProcEach(BTIME);
 
 function tempFile(name: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'hostpid-rec-'));

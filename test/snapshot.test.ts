@@ -13,8 +13,8 @@ import { Resolver } from '../src/resolve/resolver.js';
 import { snapshotJson } from '../src/snapshot/json.js';
 import { openRecordedSource } from '../src/snapshot/source.js';
 import { takeSnapshot } from '../src/snapshot/take.js';
-import { deferEach } from './helpers/defer.js';
-import { type FakeProcess, INIT_NS, makeBootedProc, makeFakeProc } from './helpers/fakeproc.js';
+import { deferEach, fakeProcEach } from './helpers/defer.js';
+import { type FakeProcess, INIT_NS, makeFakeProc } from './helpers/fakeproc.js';
 
 const BTIME = 1_700_000_000;
 const BOOT_MS = BTIME * 1000;
@@ -35,13 +35,8 @@ const STORY: FakeProcess[] = [
 
 const silent = pino({ level: 'silent' });
 const defer = deferEach();
-
-/** A fake procfs with a PROCROOT/stat that names the boot time. */
-function fakeProc(processes: FakeProcess[]): string {
-  const made = makeBootedProc(processes, BTIME);
-  defer(made.cleanup);
-  return made.root;
-}
+/** Fake procfs trees with a PROCROOT/stat that names the boot time. */
+const fakeProc = fakeProcEach(BTIME);
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hostpid-snap-'));

@@ -1,6 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmdirSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -10,11 +9,13 @@ import {
   canUnshare,
   descendantsOf,
   nsOf,
+  nsPidIfAlive,
   nsPidOf,
   type RunningNamespace,
   startNamespace,
   waitFor,
 } from './helpers/ns.js';
+import { CgroupDirs, containerId } from './helpers/real.js';
 
 /** Three pid namespaces, each started by the one outside it; sleeps keep them busy. */
 const NESTED = 'sleep 1000 & unshare --pid --fork --kill-child sh -c ' +
@@ -24,35 +25,11 @@ const CGROUP_V2 = '/sys/fs/cgroup/unified';
 const CGROUP_V1_PIDS = '/sys/fs/cgroup/pids';
 const CGROUP_V1_CPU = '/sys/fs/cgroup/cpu';
 
-/** Cgroup directories this file made, deepest last, to remove once they are empty. */
-const madeDirs: string[] = [];
+/** The cgroups this file makes, removed once their processes are gone. */
+const cgroups = new CgroupDirs();
 
 function placeInCgroup(path: string, pid: number): void {
-  const missing: string[] = [];
-  for (let dir = path; !existsSync(dir); dir = dirname(dir)) missing.unshift(dir);
-  for (const dir of missing) {
-    mkdirSync(dir);
-    madeDirs.push(dir);
-  }
-  writeFileSync(`${path}/cgroup.procs`, String(pid));
-}
-
-async function removeCgroups(): Promise<void> {
-  for (const dir of madeDirs.splice(0).reverse()) {
-    // The kernel empties a cgroup a moment after its last process is reaped.
-    await waitFor(() => {
-      try {
-        rmdirSync(dir);
-        return true;
-      } catch (err) {
-        return (err as NodeJS.ErrnoException).code === 'EBUSY' ? undefined : true;
-      }
-    }, `rmdir ${dir}`, 5_000).catch(() => undefined);
-  }
-}
-
-function hex64(): string {
-  return randomBytes(32).toString('hex');
+  CgroupDirs.enter(cgroups.make(path), pid);
 }
 
 interface Nested {
@@ -68,7 +45,7 @@ async function startNested(): Promise<Nested> {
   const atLevel = (level: number, init: boolean) => descendantsOf(outer.initPid)
     .concat(outer.initPid)
     .find((pid) => {
-      const nsPid = safeNsPid(pid);
+      const nsPid = nsPidIfAlive(pid);
       return nsPid.length === level + 1 && (nsPid[level] === 1) === init &&
         (init || /sleep/.test(commOf(pid)));
     });
@@ -76,14 +53,6 @@ async function startNested(): Promise<Nested> {
   const worker = await waitFor(() => atLevel(3, false), 'level-3 sleep');
   const middle = await waitFor(() => atLevel(2, true), 'level-2 init');
   return { outer, inits: [outer.initPid, middle, inner], worker };
-}
-
-function safeNsPid(pid: number): number[] {
-  try {
-    return nsPidOf(pid);
-  } catch {
-    return [];
-  }
 }
 
 function commOf(pid: number): string {
@@ -96,8 +65,8 @@ function commOf(pid: number): string {
 
 describe.skipIf(!canUnshare)('real namespaces, three levels deep', () => {
   let nested: Nested;
-  const dockerId = hex64();
-  const podId = hex64();
+  const dockerId = containerId();
+  const podId = containerId();
   const podUid = randomUUID();
 
   beforeAll(async () => {
@@ -109,7 +78,7 @@ describe.skipIf(!canUnshare)('real namespaces, three levels deep', () => {
 
   afterAll(async () => {
     await nested?.outer.stop();
-    await removeCgroups();
+    await cgroups.removeAll();
   });
 
   it('tree --format table has <inner init> <outer init> <level> for each', async () => {
@@ -196,7 +165,7 @@ describe.skipIf(!canUnshare)('real cgroups as each runtime names them', () => {
   beforeAll(async () => {
     for (const c of cases) {
       const ns = await startNamespace('sleep 1000 & wait');
-      const id = hex64();
+      const id = containerId();
       placeInCgroup(c.path(id), ns.initPid);
       running.push({ ns, id, shown: c.shown(id) });
     }
@@ -204,7 +173,7 @@ describe.skipIf(!canUnshare)('real cgroups as each runtime names them', () => {
 
   afterAll(async () => {
     for (const r of running) await r.ns.stop();
-    await removeCgroups();
+    await cgroups.removeAll();
   });
 
   it('tree names each namespace\'s container, lookup each level\'s', async () => {

@@ -1,6 +1,6 @@
 import { afterEach } from 'vitest';
 
-import { type FakeProcess, makeFakeProc } from './fakeproc.js';
+import { type FakeProcess, makeBootedProc, makeFakeProc } from './fakeproc.js';
 
 /**
  * Registers an afterEach that undoes, last first, whatever the test queued
@@ -14,11 +14,16 @@ export function deferEach(): (undo: () => void) => void {
   return (undo) => void queue.push(undo);
 }
 
-/** A maker of fixture procfs trees that are removed after each test. */
-export function fakeProcEach(): (processes: FakeProcess[]) => string {
+/**
+ * A maker of fixture procfs trees that are removed after each test; with
+ * `btimeSec`, each tree has a boot time too (see makeBootedProc).
+ */
+export function fakeProcEach(btimeSec?: number): (processes: FakeProcess[]) => string {
   const defer = deferEach();
   return (processes) => {
-    const made = makeFakeProc(processes);
+    const made = btimeSec === undefined
+      ? makeFakeProc(processes)
+      : makeBootedProc(processes, btimeSec);
     defer(made.cleanup);
     return made.root;
   };

@@ -56,6 +56,15 @@ export function nsPidOf(pid: number, tid = pid): number[] {
   return (/^NSpid:\s*(.*)$/m.exec(status)?.[1] ?? '').trim().split(/\s+/).map(Number);
 }
 
+/** NSpid of a process, or [] once it has exited. */
+export function nsPidIfAlive(pid: number): number[] {
+  try {
+    return nsPidOf(pid);
+  } catch {
+    return [];
+  }
+}
+
 /** Host PIDs whose PPid is `pid`. */
 export function childrenOf(pid: number): number[] {
   const kids: number[] = [];
