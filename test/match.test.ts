@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { compileRule, loadRules } from '../src/rules/load.js';
@@ -52,11 +53,71 @@ describe('findAll', () => {
     expect(pids('Worker 7 / worker 8', [r])).toEqual([8]);
   });
 
+  it('finds a hint at any place its root stands, not only the first', () => {
+    // "pid" is the root of "pid=": the line holds the root twice, the hint
+    // only at the second place.
+    const rules = [
+      rule({ name: 'json', pattern: '"pid":(?<pid>\\d+)', hints: ['"pid"'] }),
+      rule({ name: 'kv', pattern: '\\bpid=(?<pid>\\d+)', hints: ['pid='] }),
+      rule({ name: 'bare', pattern: 'pid (?<pid>\\d+)', hints: ['pid'] }),
+    ];
+
+    expect(pids('{"pid":3} then pid=4', rules)).toEqual([3, 4]);
+    expect(pids('pid=4 pid 5', rules)).toEqual([4, 5]);
+  });
+
+  it('runs the chosen rules in rule order whichever hint is seen first', () => {
+    const rules = [
+      rule({ name: 'plain', pattern: 'at (?<pid>\\d+)', hints: ['zz'] }),
+      rule({ name: 'kernel', pattern: 'at (?<pid>\\d+)', hints: ['aa'], host: true }),
+      rule({ name: 'other', pattern: 'at (?<pid>\\d+)', hints: ['at '] }),
+    ];
+    const found = findAll('aa at 5 zz', rules);
+
+    expect(found.map((f) => f.rule.name)).toEqual(['kernel', 'plain', 'other']);
+  });
+
   it('skips an anchored rule whose first character does not fit', () => {
     const r = rule({ pattern: '^\\[(?<pid>\\d+)\\]' });
 
     expect(pids('x[7]', [r])).toEqual([]);
     expect(pids('[7]', [r])).toEqual([7]);
+  });
+});
+
+describe('the pre-filter', () => {
+  // Hints and heads only skip work: on any line, the shipped rules must match
+  // exactly where running every rule on the line matches.
+  const everyRule = (line: string) => {
+    const text = matchText(line);
+    const spans: string[] = [];
+    for (const r of shipped) {
+      const re = new RegExp(r.re.source, r.re.flags.includes('g') ? r.re.flags : `${r.re.flags}g`);
+      for (const m of text.matchAll(re)) spans.push(`${r.name}@${m.index}`);
+    }
+    return spans.sort();
+  };
+  const chosen = (line: string) =>
+    explain(line, shipped).matches.map((m) => `${m.rule.name}@${m.start}`).sort();
+
+  const pieces = [...new Set(shipped.flatMap((r) =>
+    [...r.hints, ...r.examples.map((e) => e.line)]))];
+  const piece = fc.oneof(
+    fc.constantFrom(...pieces),
+    fc.constantFrom(' ', '[', ']', ':', '#', '"', '=', '(', ')', '{', '}', ',', 'pid', 'PID'),
+    fc.integer({ min: 1, max: 99999 }).map(String),
+    fc.string({ maxLength: 6 }),
+  );
+
+  it('matches what running every rule matches, on lines built from hints and examples', () => {
+    fc.assert(fc.property(fc.array(piece, { maxLength: 12 }), (parts) => {
+      const line = parts.join('').replace(/[\r\n]/g, ' ');
+      expect(chosen(line)).toEqual(everyRule(line));
+    }), { numRuns: 3000 });
+  });
+
+  it('matches what running every rule matches, on every shipped example', () => {
+    for (const line of pieces) expect(chosen(line)).toEqual(everyRule(line));
   });
 });
 

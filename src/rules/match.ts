@@ -39,9 +39,22 @@ export function findAll(line: string, rules: readonly Rule[]): Found[] {
   if (found.length > 1) {
     const mixed = found.some((f) => f.value !== found[0]?.value);
     if (mixed && found.some((f) => f.vague)) placeExactly(found, line);
-    found.sort(byPlace);
+    sortByPlace(found);
   }
   return found;
+}
+
+/**
+ * Insertion sort: stable, and a line holds a handful of numbers, where
+ * Array.prototype.sort with a comparator was a tenth of the matching time.
+ */
+function sortByPlace(found: Found[]): void {
+  for (let i = 1; i < found.length; i++) {
+    const f = found[i] as Found;
+    let j = i;
+    for (; j > 0 && byPlace(found[j - 1] as Found, f) > 0; j--) found[j] = found[j - 1] as Found;
+    found[j] = f;
+  }
 }
 
 /**
@@ -97,12 +110,10 @@ export function scan(
 ): string {
   const text = matchText(line);
   const plan = planFor(rules);
-  const present = plan.hintsIn(text);
+  const chosen = plan.select(text);
 
-  for (const i of plan.candidates(text)) {
+  for (const i of chosen) {
     const rule = rules[i] as Rule;
-    if (!plan.wanted(i, present, text)) continue;
-
     const first = plan.probe(i).exec(text);
     if (first === null) continue;
 
@@ -157,9 +168,11 @@ function collect(
 
     const first = m[0].indexOf(text);
     const vague = first !== m[0].lastIndexOf(text);
+    const f: Found = { value, kind, host: rule.host, at: m.index + Math.max(0, first),
+      matchAt: m.index, vague, rule, group: group.name };
     const time = m.groups?.['time'];
-    found.push({ value, kind, host: rule.host, at: m.index + Math.max(0, first),
-      matchAt: m.index, vague, rule, group: group.name, ...(time === undefined ? {} : { time }) });
+    if (time !== undefined) f.time = time;
+    found.push(f);
   }
 }
 
@@ -168,20 +181,26 @@ function byPlace(a: Found, b: Found): number {
 }
 
 /**
- * The pre-filter of one rule set. A rule anchored with "^" is skipped when
- * the line's first characters cannot start it (see headChars). Then hints:
- * each hint that contains a shorter hint is filed under it ("worker (" under
- * "worker "), and the remaining roots, none a prefix of another, are folded
- * into one alternation scanned once per line, stepping one character past
- * each hit so that every root present is seen. A rule runs when one of its
- * hints is in the line: its root was seen, and the hint is the root itself
- * or text.includes finds it.
+ * The pre-filter of one rule set. Hints first: each hint that contains a
+ * shorter hint is filed under it ("worker (" under "worker "), and the
+ * remaining roots, none inside another, are folded into one alternation
+ * scanned once per line, stepping one character past each hit so that every
+ * place a root stands is seen. Each hit offers the rules filed under its
+ * root; a rule is chosen when its hint is the root itself or stands around
+ * the hit (every place the hint stands holds its root, so no place is
+ * missed, and the check reads the hint's length, not the line's). Rules
+ * without hints are offered on every line.
+ * Then heads: a rule anchored with "^" is dropped when the line's first
+ * characters cannot start it (see headChars). Only the chosen rules run,
+ * so the cost of a line follows the few rules it could match, not the
+ * size of the library.
  */
 interface Plan {
-  /** Rules whose head allows the line's first character, in rule order. */
-  candidates(text: string): readonly number[];
-  hintsIn(text: string): Uint8Array;
-  wanted(rule: number, present: Uint8Array, text: string): boolean;
+  /**
+   * The rules to run on the text, in rule order. The list is the plan's own
+   * and is overwritten by the next call.
+   */
+  select(text: string): readonly number[];
   /**
    * The rule's regex without the g flag, for its first match: a global
    * regex that fails (most do, on most lines) costs about twice as much,
@@ -190,6 +209,16 @@ interface Plan {
   probe(rule: number): RegExp;
   /** Anchored with "^" (a head was read): it cannot match a second time. */
   once(rule: number): boolean;
+}
+
+/** A rule filed under a root, with the hint of the rule that put it there. */
+interface Offer {
+  rule: number;
+  hint: string;
+  /** Where the root stands in the hint. */
+  rootAt: number;
+  /** The hint is the root: the hit is enough. */
+  exact: boolean;
 }
 
 const plans = new WeakMap<readonly Rule[], Plan>();
@@ -213,34 +242,86 @@ function buildPlan(rules: readonly Rule[]): Plan {
     rootOf.set(hint, inside === -1 ? roots.length - 1 : inside);
   }
 
-  const ids = new Map(roots.map((root, i) => [root, i]));
-  const ruleHints = rules.map((r) => r.hints.map((hint) => ({ hint, root: rootOf.get(hint) ?? 0,
-    exact: roots.includes(hint) })));
+  const offers: Offer[][] = roots.map(() => []);
+  rules.forEach((r, rule) => {
+    for (const hint of r.hints) {
+      const root = rootOf.get(hint) ?? 0;
+      const rootAt = hint.indexOf(roots[root] ?? '');
+      offers[root]?.push({ rule, hint, rootAt, exact: hint === roots[root] });
+    }
+  });
   const heads = rules.map((r) => headChars(r.pattern, r.flags));
   // In name order irregexp shares the work of alternatives with a common
   // start: about 10% faster on the bench corpus than in length order.
   const alternation = [...roots].sort().map(escape).join('|');
   const gate = roots.length === 0 ? undefined : new RegExp(alternation, 'g');
-  const all = rules.map((_r, i) => i);
+  const hintless = rules.flatMap((r, i) => (r.hints.length === 0 ? [i] : []));
+  const hintlessBy = Array.from({ length: 128 }, (_v, code) =>
+    hintless.filter((i) => heads[i]?.[0]?.[code] !== 0));
   const probes = rules.map((r) => new RegExp(r.re.source, r.re.flags.replace('g', '')));
-  const byFirst = Array.from({ length: 128 }, (_v, code) =>
-    all.filter((i) => heads[i]?.[0]?.[code] !== 0));
+
+  // Scratch space reused line after line: which line last chose each rule
+  // (a counter, so nothing needs clearing) and the list handed back.
+  const chosenOn = new Float64Array(rules.length);
+  let lineNo = 0;
+  const chosen: number[] = [];
+
+  // Which root a hit was: test() makes no match array, and exactly one root
+  // ends where it stopped, since none is inside another.
+  const byLast = new Map<number, number[]>();
+  roots.forEach((root, i) => {
+    const last = root.charCodeAt(root.length - 1);
+    byLast.set(last, [...(byLast.get(last) ?? []), i]);
+  });
+  const rootEndingAt = (text: string, end: number): number => {
+    const endingSo = byLast.get(text.charCodeAt(end - 1)) ?? [];
+    for (const i of endingSo) {
+      const root = roots[i] ?? '';
+      if (text.startsWith(root, end - root.length)) return i;
+    }
+    return 0;
+  };
+
+  const fits = (rule: number, text: string): boolean => {
+    const head = heads[rule];
+    return head === undefined || startsLike(text, head);
+  };
+  // Kept in rule order as it grows, so that two rules capturing the same
+  // spot come out as they always have; the list is a handful long, and
+  // Array.prototype.sort with a comparator cost more than the rest of the
+  // pre-filter.
+  const choose = (rule: number): void => {
+    chosenOn[rule] = lineNo;
+    let i = chosen.length;
+    chosen.push(rule);
+    for (; i > 0 && (chosen[i - 1] ?? 0) > rule; i--) chosen[i] = chosen[i - 1] ?? 0;
+    chosen[i] = rule;
+  };
 
   return {
-    candidates(text) {
+    select(text) {
+      lineNo++;
+      chosen.length = 0;
       const code = text.charCodeAt(0);
-      return code < 128 ? (byFirst[code] ?? all) : all;
-    },
-    hintsIn(text) {
-      const present = new Uint8Array(roots.length);
-      if (gate === undefined) return present;
+      for (const rule of (code < 128 ? hintlessBy[code] : undefined) ?? hintless) {
+        if (fits(rule, text)) choose(rule);
+      }
+      if (gate === undefined) return chosen;
 
       gate.lastIndex = 0;
-      for (let m = gate.exec(text); m !== null; m = gate.exec(text)) {
-        present[ids.get(m[0]) ?? 0] = 1;
-        gate.lastIndex = m.index + 1;
+      while (gate.test(text)) {
+        const end = gate.lastIndex;
+        const root = rootEndingAt(text, end);
+        const at = end - (roots[root] ?? '').length;
+        const offered = offers[root] ?? [];
+        for (let k = 0; k < offered.length; k++) {
+          const { rule, hint, rootAt, exact } = offered[k] as Offer;
+          if (chosenOn[rule] === lineNo) continue;
+          if ((exact || text.startsWith(hint, at - rootAt)) && fits(rule, text)) choose(rule);
+        }
+        gate.lastIndex = at + 1;
       }
-      return present;
+      return chosen;
     },
     probe(rule) {
       return probes[rule] as RegExp;
@@ -248,25 +329,14 @@ function buildPlan(rules: readonly Rule[]): Plan {
     once(rule) {
       return heads[rule] !== undefined;
     },
-    wanted(rule, present, text) {
-      const head = heads[rule];
-      if (head !== undefined && !startsLike(text, head)) return false;
-
-      const needed = ruleHints[rule] ?? [];
-      if (needed.length === 0) return true;
-      for (const { hint, root, exact } of needed) {
-        if (present[root] === 1 && (exact || text.includes(hint))) return true;
-      }
-      return false;
-    },
   };
 }
 
-/** Whether the text fits the head; position 0 was checked by candidates. */
+/** Whether the text's first characters fit the head. */
 function startsLike(text: string, head: readonly Uint8Array[]): boolean {
   if (text.length < head.length) return false;
 
-  for (let i = 1; i < head.length; i++) {
+  for (let i = 0; i < head.length; i++) {
     const code = text.charCodeAt(i);
     if (code < 128 && head[i]?.[code] === 0) return false;
   }
