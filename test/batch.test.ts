@@ -71,4 +71,25 @@ describe('--out-dir', () => {
     expect(result.code).toBe(2);
     expect(String(logLines(result.stderr)[0]?.['msg'])).toMatch(message);
   });
+
+  // Node's recursive mkdir spins forever under /proc; a file in the way is
+  // the everyday case of the same failure.
+  it.each([
+    [1, '/proc/self/hostpid-out/logs'],
+    [2, '/proc/self/hostpid-out/logs'],
+    [1, 'a-file/out'],
+    [2, 'a-file/out'],
+  ])('fails in one line, exit 1, when --jobs %i cannot make %s', async (jobs, where) => {
+    const blocker = join(dir, 'a-file');
+    writeFileSync(blocker, 'not a directory\n');
+    const out = where.startsWith('/') ? where : join(dir, where);
+    const result = await runCli([...target(), '--out-dir', out, '--jobs', String(jobs),
+      join(dir, 'in', 'web', 'app-1.log'), join(dir, 'in', 'web', 'app-2.log')]);
+
+    expect(result.code).toBe(1);
+    const [error] = logLines(result.stderr);
+    expect(String(error?.['msg'])).toMatch(new RegExp(
+      '^/\\S+: (ENOENT|ENOTDIR) while writing \\(\\S+app-[12]\\.log into \\S+\\): ' +
+      'give --out-dir a directory you can write$'));
+  });
 });

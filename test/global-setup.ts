@@ -1,5 +1,7 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /*
  * The real-namespace tests need root and a few programs. Missing any of
@@ -9,8 +11,12 @@ import { existsSync } from 'node:fs';
  */
 const PROGRAMS = ['unshare', 'nsenter', 'setpriv', 'mount', 'mkfifo', 'redis-server', 'redis-cli'];
 
-export default function setup(): void {
-  if (process.env['HOSTPID_SKIP_REAL'] === '1') return;
+export default function setup(): () => void {
+  // The suite's backtracking verdicts stay with the suite, not in ~/.cache.
+  const cache = mkdtempSync(join(tmpdir(), 'hostpid-test-cache-'));
+  process.env['HOSTPID_CACHE_DIR'] = cache;
+  const teardown = () => rmSync(cache, { recursive: true, force: true });
+  if (process.env['HOSTPID_SKIP_REAL'] === '1') return teardown;
 
   const missing = PROGRAMS.filter((p) => !onPath(p));
   if (!existsSync('/usr/sbin/nginx')) missing.push('nginx');
@@ -18,8 +24,9 @@ export default function setup(): void {
     ...(process.getuid?.() === 0 ? [] : ['root (the tests make pid namespaces and cgroups)']),
     ...missing,
   ];
-  if (problems.length === 0) return;
+  if (problems.length === 0) return teardown;
 
+  teardown();
   throw new Error(`the real-namespace tests need ${problems.join(', ')}: run ` +
     'test/install-deps.sh and npm test as root, or set HOSTPID_SKIP_REAL=1 to run only ' +
     'the tests on fixture trees');

@@ -1,5 +1,7 @@
-import { appendFileSync, copyFileSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import {
+  appendFileSync, copyFileSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
+import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -16,7 +18,11 @@ import {
   SHIPPED_RULES_DIR,
   updateShippedCache,
 } from '../src/rules/load.js';
-import { checkBacktracking, refuseBacktracking } from '../src/rules/redos.js';
+import {
+  checkBacktracking, refuseBacktracking, verdictCacheFile, verdictKey,
+} from '../src/rules/redos.js';
+import type { Rule } from '../src/rules/types.js';
+import { deferEach } from './helpers/defer.js';
 
 const FIXTURES = 'test/fixtures/rules';
 const shipped = loadRules();
@@ -116,6 +122,59 @@ describe('rule file errors', () => {
 
     expect(rules.map((r) => [r.name, r.unsafe])).toEqual([['nested-quantifier-allowed', true]]);
   }, 60_000);
+
+  describe('the verdict cache', () => {
+    const undo = deferEach();
+    const cacheFile = () => {
+      const dir = mkdtempSync(join(tmpdir(), 'hostpid-verdicts-'));
+      undo(() => rmSync(dir, { recursive: true, force: true }));
+      return join(dir, 'nested', 'passed.json');
+    };
+    const refusal = (rules: Rule[], file: string) =>
+      refuseBacktracking(rules, file).then(() => 'passed', (e: unknown) => String(e));
+
+    it('keeps the patterns that passed, and only those', async () => {
+      const file = cacheFile();
+      const good = loadRules([`${FIXTURES}/good.yaml`]);
+      const evil = loadRules([`${FIXTURES}/unsafe.yaml`]);
+
+      expect(await refusal(good, file)).toBe('passed');
+      expect(await refusal(evil, file)).toMatch(/can backtrack catastrophically/);
+      expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(good.map(verdictKey));
+    }, 60_000);
+
+    it('does not check a pattern that passed before', async () => {
+      // Seeding the key of a bad pattern shows the check is skipped: the
+      // cache is trusted as the rule file is.
+      const file = cacheFile();
+      const evil = loadRules([`${FIXTURES}/unsafe.yaml`]);
+      await refusal(loadRules([`${FIXTURES}/good.yaml`]), file);
+      writeFileSync(file, JSON.stringify(evil.map(verdictKey)));
+
+      expect(await refusal(evil, file)).toBe('passed');
+    }, 60_000);
+
+    it('checks again when the cache is garbage, or cannot be written', async () => {
+      const file = cacheFile();
+      const evil = loadRules([`${FIXTURES}/unsafe.yaml`]);
+      await refusal(loadRules([`${FIXTURES}/good.yaml`]), file);
+      writeFileSync(file, '{"not": "a list"');
+
+      expect(await refusal(evil, file)).toMatch(/can backtrack catastrophically/);
+      expect(await refusal(evil, '/proc/self/hostpid/passed.json'))
+        .toMatch(/can backtrack catastrophically/);
+      expect(await refusal(loadRules([`${FIXTURES}/good.yaml`]), '/proc/self/x/passed.json'))
+        .toBe('passed');
+    }, 60_000);
+
+    it('lives in HOSTPID_CACHE_DIR, else the XDG cache directory; empty turns it off', () => {
+      expect(verdictCacheFile({ HOSTPID_CACHE_DIR: '/c' })).toBe('/c/backtracking-passed.json');
+      expect(verdictCacheFile({ XDG_CACHE_HOME: '/x' }))
+        .toBe('/x/hostpid/backtracking-passed.json');
+      expect(verdictCacheFile({})).toBe(join(homedir(), '.cache/hostpid/backtracking-passed.json'));
+      expect(verdictCacheFile({ HOSTPID_CACHE_DIR: '' })).toBeUndefined();
+    });
+  });
 
   it('reports an example that a rule does not satisfy, and a wrong hint', () => {
     const report = runExamples(loadRules([`${FIXTURES}/failing.yaml`]));

@@ -1,3 +1,10 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { homedir } from 'node:os';
+import { dirname, join } from 'node:path';
+
+import { makeDirs } from '../dirs.js';
 import { usageError } from '../errors.js';
 import type { Rule } from './types.js';
 
@@ -44,13 +51,84 @@ export async function checkBacktracking(rules: readonly Rule[]): Promise<Backtra
 /**
  * Refuses the first rule whose pattern is vulnerable, unless the rule says
  * `unsafe: true`. An unknown verdict (the checker ran out of time) passes.
+ * Patterns that passed before, with this recheck and these settings, are
+ * not checked again (see the verdict cache below): the check costs half a
+ * second or more at every start, which a script running hostpid once per
+ * archived file would pay per file.
  */
-export async function refuseBacktracking(rules: readonly Rule[]): Promise<void> {
-  const checked = rules.filter((rule) => !rule.unsafe);
-  for (const verdict of await checkBacktracking(checked)) {
-    if (verdict.status !== 'vulnerable') continue;
+export async function refuseBacktracking(
+  rules: readonly Rule[],
+  cacheFile: string | undefined = verdictCacheFile(),
+): Promise<void> {
+  const passed = readPassed(cacheFile);
+  const checked = rules.filter((rule) => !rule.unsafe && !passed.has(verdictKey(rule)));
+  if (checked.length === 0) return;
 
-    throw usageError(`${verdict.rule.file}: rule "${verdict.rule.name}": pattern can backtrack ` +
-      `catastrophically (${verdict.reason}): rewrite it, or set "unsafe: true" to accept that`);
+  const verdicts = await checkBacktracking(checked);
+  const bad = verdicts.find((verdict) => verdict.status === 'vulnerable');
+  for (const verdict of verdicts) {
+    const key = verdictKey(verdict.rule);
+    passed.delete(key);
+    if (verdict.status !== 'vulnerable') passed.add(key);
+  }
+  writePassed(cacheFile, passed);
+  if (bad === undefined) return;
+
+  throw usageError(`${bad.rule.file}: rule "${bad.rule.name}": pattern can backtrack ` +
+    `catastrophically (${bad.reason}): rewrite it, or set "unsafe: true" to accept that`);
+}
+
+/*
+ * The verdict cache: one JSON list of the keys of patterns that passed, in
+ * $HOSTPID_CACHE_DIR, else $XDG_CACHE_HOME/hostpid, else ~/.cache/hostpid.
+ * A key hashes the pattern, its flags, the recheck version and the check's
+ * settings, so a new checker or a stricter setting checks everything anew.
+ * Only passes are kept: a refused pattern is refused again, with its reason.
+ * Whoever can write this file can let a bad pattern through, as whoever can
+ * write the rule file can mark it unsafe; it lives with the user's files.
+ * Any failure to read or write it costs a check, never a run.
+ */
+const CACHE_NAME = 'backtracking-passed.json';
+/** Keys kept, newest last: rule files edited for years stay a few hundred KB. */
+const CACHE_KEYS = 5_000;
+
+export function verdictCacheFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const dir = env['HOSTPID_CACHE_DIR'] ?? (env['XDG_CACHE_HOME'] === undefined
+    ? join(homedir(), '.cache', 'hostpid')
+    : join(env['XDG_CACHE_HOME'], 'hostpid'));
+  return dir === '' ? undefined : join(dir, CACHE_NAME);
+}
+
+let checkerVersion: string | undefined;
+
+export function verdictKey(rule: Rule): string {
+  checkerVersion ??= (createRequire(import.meta.url)('recheck/package.json') as
+    { version: string }).version;
+  return createHash('sha256')
+    .update(JSON.stringify([checkerVersion, CHECK_PARAMS, rule.pattern, rule.flags]))
+    .digest('hex');
+}
+
+function readPassed(file: string | undefined): Set<string> {
+  if (file === undefined) return new Set();
+  try {
+    const keys: unknown = JSON.parse(readFileSync(file, 'utf8'));
+    return new Set(Array.isArray(keys) ? keys.filter((k) => typeof k === 'string') : []);
+  } catch {
+    return new Set();
   }
 }
+
+function writePassed(file: string | undefined, keys: ReadonlySet<string>): void {
+  if (file === undefined) return;
+  try {
+    makeDirs(dirname(file), 0o700);
+    // Written aside and renamed, so that two runs at once never leave half a file.
+    const aside = `${file}.${process.pid}`;
+    writeFileSync(aside, JSON.stringify([...keys].slice(-CACHE_KEYS)), { mode: 0o600 });
+    renameSync(aside, file);
+  } catch {
+    // Read-only home, full disk: the next run checks again, as before.
+  }
+}
+

@@ -1,6 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 
 import { defined } from '../defined.js';
+import { HostpidError } from '../errors.js';
 import { createLogger } from '../log.js';
 import { loadRules } from '../rules/load.js';
 import { newStats } from '../stats.js';
@@ -22,5 +23,7 @@ parentPort?.on('message', (job: RewriteJob) => {
   rewriteFile(job, { rules, resolver, stats,
     ...defined({ history, maxScan: setup.maxScan, inputFormat: setup.inputFormat }) })
     .then(() => parentPort?.postMessage({ stats }))
-    .catch((err: unknown) => parentPort?.postMessage({ error: (err as Error).message }));
+    .catch((err: unknown) => parentPort?.postMessage({ error: (err as Error).message,
+      // A HostpidError's message names the file and the fix already.
+      told: err instanceof HostpidError }));
 });

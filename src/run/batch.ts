@@ -6,7 +6,7 @@ import { SingleBar } from 'cli-progress';
 import { glob, isDynamicPattern } from 'tinyglobby';
 
 import { defined } from '../defined.js';
-import { usageError } from '../errors.js';
+import { HostpidError, usageError } from '../errors.js';
 import type { InputFormat } from '../formats/format.js';
 import type { Logger } from '../log.js';
 import { checkProcRoot } from '../proc/root.js';
@@ -164,9 +164,10 @@ async function inWorkers(jobs: RewriteJob[], count: number, setup: WorkerSetup,
         resolveAll();
         return;
       }
-      worker.once('message', (reply: { stats?: RunStats; error?: string }) => {
+      worker.once('message', (reply: { stats?: RunStats; error?: string; told?: boolean }) => {
         if (reply.error !== undefined) {
-          reject(new Error(`${job.file}: ${reply.error}`));
+          reject(reply.told === true ? new HostpidError(reply.error)
+            : new Error(`${job.file}: ${reply.error}`));
           return;
         }
         done(reply.stats ?? newStats(), job);

@@ -1,10 +1,12 @@
-import { closeSync, createReadStream, createWriteStream, mkdirSync, openSync, readSync,
-  renameSync, rmSync } from 'node:fs';
+import { closeSync, createReadStream, createWriteStream, openSync, readSync, renameSync,
+  rmSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 
 import { defined } from '../defined.js';
+import { makeDirs } from '../dirs.js';
+import { errnoCode, HostpidError } from '../errors.js';
 import type { InputFormat } from '../formats/format.js';
 import { maybeGunzip } from '../lines/gunzip.js';
 import { createAnnotator } from '../pipeline.js';
@@ -34,22 +36,43 @@ export interface RewriteContext {
  * beside it first and renamed, so an interrupted run leaves no half file.
  */
 export async function rewriteFile(job: RewriteJob, ctx: RewriteContext): Promise<void> {
-  mkdirSync(dirname(job.out), { recursive: true });
   const partial = `${job.out}.hostpid-partial`;
   const annotator = createAnnotator({ ns: job.ns, rules: ctx.rules, resolver: ctx.resolver,
     stats: ctx.stats,
     ...defined({ maxScan: ctx.maxScan, input: ctx.inputFormat, history: ctx.history }) });
-  const input = maybeGunzip(createReadStream(job.file));
-  const output = createWriteStream(partial);
 
   try {
+    makeDirs(dirname(job.out));
+    const input = maybeGunzip(createReadStream(job.file));
+    const output = createWriteStream(partial);
     if (isGzipFile(job.file)) await pipeline(input, annotator, createGzip(), output);
     else await pipeline(input, annotator, output);
     renameSync(partial, job.out);
   } catch (err) {
-    rmSync(partial, { force: true });
-    throw err;
+    removePartial(partial);
+    throw ioFailure(err, job);
   }
+}
+
+/** Removes the half-written output, if it was made at all. */
+function removePartial(partial: string): void {
+  try {
+    rmSync(partial, { force: true });
+  } catch {
+    // ENOTDIR and the like: its directory could not be made, so neither was it.
+  }
+}
+
+/** A system error as one line: which path, what the kernel said, what to do. */
+function ioFailure(err: unknown, job: RewriteJob): unknown {
+  const code = errnoCode(err);
+  if (code === undefined || err instanceof HostpidError) return err;
+
+  const path = (err as { path?: unknown }).path;
+  const reading = path === job.file;
+  const fix = reading ? 'check that it is readable' : 'give --out-dir a directory you can write';
+  return new HostpidError(`${typeof path === 'string' ? path : job.out}: ${code} while ` +
+    `${reading ? 'reading' : 'writing'} (${job.file} into ${job.out}): ${fix}`, { cause: err });
 }
 
 function isGzipFile(file: string): boolean {
