@@ -4,6 +4,7 @@ import {
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 
 import { parse } from 'yaml';
@@ -11,7 +12,7 @@ import { parse } from 'yaml';
 import { HostpidError } from '../src/errors.js';
 import { readCache, writeCache } from '../src/rules/cache.js';
 import { runExamples } from '../src/rules/examples.js';
-import { firstChars, headChars } from '../src/rules/first.js';
+import { firstChars, headChars, requiredLiteral } from '../src/rules/first.js';
 import {
   loadCheckedRules,
   loadRules,
@@ -230,6 +231,51 @@ describe('headChars', () => {
     ['^\\[\\d{2,4}\\]', '[ D D'],
   ])('%s -> %s', (pattern, expected) => {
     expect(show(headChars(pattern, ''))).toBe(expected);
+  });
+});
+
+describe('requiredLiteral', () => {
+  it.each([
+    ['\\b\\w+\\[(?<pid>\\d+)\\]:', '', ']:'],
+    ['"pid":(?<pid>\\d+)', '', '"pid":'],
+    ['\\bsshd\\[(?<pid>\\d+)\\]', '', 'sshd['],
+    ['started by pid (?<pid>\\d+)', '', 'started by pid '],
+    ['abc?de', '', 'ab'],
+    ['x{2}yz', '', 'yz'],
+    ['(?:abc)?de', '', 'de'],
+    ['a.bc', 's', 'bc'],
+    ['\\<0\\.(?<pid>\\d+)', '', '<0.'],
+    ['^(?<pid>\\d+):[XCSM] ', '', undefined],
+    ['ab+c', '', undefined],
+    ['foo (?<pid>\\d+)|bar (?<pid2>\\d+)', '', undefined],
+    ['pid=(?<pid>\\d+)', 'i', undefined],
+    ['\\x41bc(?<pid>\\d+)', '', undefined],
+    ['(?<w>ab)\\k<w>cd(?<pid>\\d+)', '', undefined],
+    ['[]ab(?<pid>\\d+)', '', undefined],
+  ])('%s (flags "%s") holds %s', (pattern, flags, expected) => {
+    expect(requiredLiteral(pattern, flags)).toBe(expected);
+  });
+
+  // The literal becomes a hint that skips the rule on lines without it, so
+  // it must be in every line the pattern matches.
+  it('is in every line that the pattern matches', () => {
+    const patterns = [...shipped.map((r) => [r.pattern, r.flags] as const),
+      ['\\b\\w+\\[(?<pid>\\d+)\\]:', ''], ['a(?:bc|d)?ef+gh', ''], ['(?<=x)yz\\.w', '']];
+    const withLiteral = patterns.flatMap(([pattern, flags]) => {
+      const literal = requiredLiteral(pattern, flags);
+      return literal === undefined ? [] : [{ re: new RegExp(pattern, flags), literal }];
+    });
+    const pieces = [...withLiteral.map((p) => p.literal), ...shipped.flatMap((r) =>
+      r.examples.map((e) => e.line)), 'abcefgh', 'adeffgh', 'xyz.w', 'app[12]:'];
+    const line = fc.array(fc.oneof(fc.constantFrom(...pieces), fc.string({ maxLength: 4 }),
+      fc.integer({ min: 0, max: 999 }).map(String)), { maxLength: 8 }).map((p) => p.join(''));
+
+    expect(withLiteral.length).toBeGreaterThan(40);
+    fc.assert(fc.property(line, (text) => {
+      for (const { re, literal } of withLiteral) {
+        if (re.test(text)) expect(text).toContain(literal);
+      }
+    }), { numRuns: 2000 });
   });
 });
 

@@ -185,3 +185,67 @@ function add(set: Uint8Array, chars: string): void {
     if (code < 128) set[code] = 1;
   }
 }
+
+/**
+ * The longest run of literal characters (two or more) that every match of
+ * the pattern holds, read from its top level: "]:" from
+ * `\b\w+\[(?<pid>\d+)\]:`. It serves as a hint for a rule that names none,
+ * so it must never be wrong: a character that repeats, an optional one, a
+ * group, a class or any escape this reader does not know ends the run, and
+ * patterns it cannot follow at all (top-level alternation, backreferences,
+ * the i and v flags) give undefined.
+ */
+export function requiredLiteral(pattern: string, flags: string): string | undefined {
+  if (/[iv]/.test(flags) || topLevelAlternation(pattern)) return undefined;
+
+  let best = '';
+  let run = '';
+  for (let i = 0; i < pattern.length;) {
+    const atom = literalAtom(pattern, i);
+    if (atom === undefined) return undefined;
+
+    const quantified = /[*+?{]/.test(pattern[atom.next] ?? '');
+    if (quantified && !QUANTIFIER.test(pattern.slice(atom.next))) return undefined;
+    if (atom.char !== undefined && !quantified) {
+      run += atom.char;
+    } else {
+      if (run.length > best.length) best = run;
+      run = '';
+    }
+    i = quantified ? afterQuantifier(pattern, atom.next) : atom.next;
+  }
+  if (run.length > best.length) best = run;
+  return best.length >= 2 ? best : undefined;
+}
+
+const QUANTIFIER = /^(?:[*+?]|\{\d+(?:,\d*)?\})/;
+
+/**
+ * The atom at i: the character it stands for when it is one literal
+ * character, and where it ends; undefined for what requiredLiteral does
+ * not follow.
+ */
+function literalAtom(src: string, i: number): { char?: string; next: number } | undefined {
+  const c = src[i] ?? '';
+  if (c === '\\') {
+    const e = src[i + 1] ?? '';
+    if (/[\\/^$.*+?()[\]{}|<>"'#:,=-]/.test(e)) return { char: e, next: i + 2 };
+    // Classes, boundaries and control escapes of two characters; \x, \u,
+    // \c, \k, \p and backreferences are longer or refer elsewhere.
+    return /[dDwWsSbBntrfv]/.test(e) ? { next: i + 2 } : undefined;
+  }
+  if (c === '[') {
+    let j = i + 1;
+    if (src[j] === '^') j++;
+    if (src[j] === ']') return undefined;
+    for (; j < src.length && src[j] !== ']'; j++) if (src[j] === '\\') j++;
+    return j < src.length ? { next: j + 1 } : undefined;
+  }
+  if (c === '(') {
+    const close = closing(src, i);
+    return close === undefined ? undefined : { next: close + 1 };
+  }
+  if (/[.^$]/.test(c)) return { next: i + 1 };
+  if (/[)|*+?{}\]]/.test(c)) return undefined;
+  return { char: c, next: i + 1 };
+}

@@ -1,4 +1,4 @@
-import { headChars } from './first.js';
+import { headChars, requiredLiteral } from './first.js';
 import type { GroupSpec, Rule } from './types.js';
 
 /** One number a rule captured in a line. */
@@ -188,8 +188,10 @@ function byPlace(a: Found, b: Found): number {
  * place a root stands is seen. Each hit offers the rules filed under its
  * root; a rule is chosen when its hint is the root itself or stands around
  * the hit (every place the hint stands holds its root, so no place is
- * missed, and the check reads the hint's length, not the line's). Rules
- * without hints are offered on every line.
+ * missed, and the check reads the hint's length, not the line's). A rule
+ * that names no hints gets the literal its every match holds, when its head
+ * says little (see derivedHints); rules with no hint at all are offered on
+ * every line.
  * Then heads: a rule anchored with "^" is dropped when the line's first
  * characters cannot start it (see headChars). Only the chosen rules run,
  * so the cost of a line follows the few rules it could match, not the
@@ -233,7 +235,9 @@ function planFor(rules: readonly Rule[]): Plan {
 }
 
 function buildPlan(rules: readonly Rule[]): Plan {
-  const hints = [...new Set(rules.flatMap((r) => r.hints))].sort((a, b) => a.length - b.length);
+  const heads = rules.map((r) => headChars(r.pattern, r.flags));
+  const hintsOf = rules.map((r, i) => (r.hints.length > 0 ? r.hints : derivedHints(r, heads[i])));
+  const hints = [...new Set(hintsOf.flat())].sort((a, b) => a.length - b.length);
   const roots: string[] = [];
   const rootOf = new Map<string, number>();
   for (const hint of hints) {
@@ -243,19 +247,18 @@ function buildPlan(rules: readonly Rule[]): Plan {
   }
 
   const offers: Offer[][] = roots.map(() => []);
-  rules.forEach((r, rule) => {
-    for (const hint of r.hints) {
+  hintsOf.forEach((ruleHints, rule) => {
+    for (const hint of ruleHints) {
       const root = rootOf.get(hint) ?? 0;
       const rootAt = hint.indexOf(roots[root] ?? '');
       offers[root]?.push({ rule, hint, rootAt, exact: hint === roots[root] });
     }
   });
-  const heads = rules.map((r) => headChars(r.pattern, r.flags));
   // In name order irregexp shares the work of alternatives with a common
   // start: about 10% faster on the bench corpus than in length order.
   const alternation = [...roots].sort().map(escape).join('|');
   const gate = roots.length === 0 ? undefined : new RegExp(alternation, 'g');
-  const hintless = rules.flatMap((r, i) => (r.hints.length === 0 ? [i] : []));
+  const hintless = hintsOf.flatMap((ruleHints, i) => (ruleHints.length === 0 ? [i] : []));
   const hintlessBy = Array.from({ length: 128 }, (_v, code) =>
     hintless.filter((i) => heads[i]?.[0]?.[code] !== 0));
   const probes = rules.map((r) => new RegExp(r.re.source, r.re.flags.replace('g', '')));
@@ -330,6 +333,19 @@ function buildPlan(rules: readonly Rule[]): Plan {
       return heads[rule] !== undefined;
     },
   };
+}
+
+/**
+ * A hint for a rule that names none and whose head says little (a user's
+ * rule file, most often): the literal every match holds, if there is one.
+ * A rule with a long head is left alone: its head already filters, and each
+ * hint added to the gate costs every line a little.
+ */
+function derivedHints(rule: Rule, head: readonly Uint8Array[] | undefined): string[] {
+  if (head !== undefined && head.length >= 4) return [];
+
+  const literal = requiredLiteral(rule.pattern, rule.flags);
+  return literal === undefined ? [] : [literal];
 }
 
 /** Whether the text's first characters fit the head. */
