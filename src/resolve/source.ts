@@ -71,7 +71,10 @@ export class ProcfsSource implements ProcessSource {
     const previous = this.lastPid;
     this.lastPid = readLastPid(this.procRoot);
     const last = this.lastPid;
-    const suspect = check === undefined
+    // Without the last PID nothing can be told from a plain scan: the
+    // resolver then asks for every start time (check.all), at most every
+    // VERIFY_EVERY_MS, instead of paying a read per process on every rescan.
+    const suspect = check === undefined || (!check.all && last === undefined)
       ? () => false
       : check.all || previous === undefined || last === undefined || last < previous
         ? () => true
