@@ -92,4 +92,17 @@ describe('--out-dir', () => {
       '^/\\S+: (ENOENT|ENOTDIR) while writing \\(\\S+app-[12]\\.log into \\S+\\): ' +
       'give --out-dir a directory you can write$'));
   });
+
+  it.each([1, 2])('names a damaged gzip input in one line, exit 1, --jobs %i', async (jobs) => {
+    const damaged = join(dir, `damaged-${jobs}.log.gz`);
+    writeFileSync(damaged, Buffer.concat([gzipSync('myapp[3]: x\n').subarray(0, 12),
+      Buffer.from('not deflate data at all')]));
+    const result = await runCli([...target(), '--out-dir', join(dir, `out-damaged-${jobs}`),
+      '--jobs', String(jobs), damaged, join(dir, 'in', 'web', 'app-1.log')]);
+
+    expect(result.code).toBe(1);
+    expect(String(logLines(result.stderr)[0]?.['msg'])).toMatch(new RegExp(
+      `^${damaged.replace(/[.]/g, '\\.')}: .+ \\(Z_DATA_ERROR\\) while reading: ` +
+      'check that it is a whole log or gzip file$'));
+  });
 });

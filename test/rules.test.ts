@@ -14,6 +14,7 @@ import { readCache, writeCache } from '../src/rules/cache.js';
 import { runExamples } from '../src/rules/examples.js';
 import { firstChars, headChars, requiredLiteral } from '../src/rules/first.js';
 import {
+  compileRule,
   loadCheckedRules,
   loadRules,
   SHIPPED_RULES_DIR,
@@ -22,6 +23,7 @@ import {
 import {
   checkBacktracking, refuseBacktracking, verdictCacheFile, verdictKey,
 } from '../src/rules/redos.js';
+import { distinct, findAll } from '../src/rules/match.js';
 import type { Rule } from '../src/rules/types.js';
 import { deferEach } from './helpers/defer.js';
 
@@ -182,6 +184,10 @@ describe('rule file errors', () => {
       expect(verdictCacheFile({ XDG_CACHE_HOME: '/x' }))
         .toBe('/x/hostpid/backtracking-passed.json');
       expect(verdictCacheFile({})).toBe(join(homedir(), '.cache/hostpid/backtracking-passed.json'));
+      for (const xdg of ['', 'relative/dir']) {
+        expect(verdictCacheFile({ XDG_CACHE_HOME: xdg }))
+          .toBe(join(homedir(), '.cache/hostpid/backtracking-passed.json'));
+      }
       expect(verdictCacheFile({ HOSTPID_CACHE_DIR: '' })).toBeUndefined();
     });
   });
@@ -232,6 +238,20 @@ describe('headChars', () => {
   ])('%s -> %s', (pattern, expected) => {
     expect(show(headChars(pattern, ''))).toBe(expected);
   });
+
+  // Each of these once gave a head that refused a line the pattern matches.
+  it.each([
+    ['^a{ 2} (?<pid>\\d+)', '', 'a{ 2} 42'],
+    ['^a{3,y}(?<pid>\\d+)', '', 'a{3,y}42'],
+    ['^[\\.-9](?<pid>\\d+)', '', '542'],
+    ['^\u{1F600}?\\[(?<pid>\\d+)', 'u', '[42'],
+    ['^\u{1F600}\\[(?<pid>\\d+)', 'u', '\u{1F600}[42'],
+  ])('lets through what %s (flags "%s") matches: %s', (pattern, flags, line) => {
+    const r = compileRule({ name: 'r', description: 'd', pattern, flags }, 'test.yaml', 0);
+
+    expect(new RegExp(pattern, flags).test(line)).toBe(true);
+    expect(distinct(findAll(line, [r]), 'pid')).toEqual([42]);
+  });
 });
 
 describe('requiredLiteral', () => {
@@ -252,6 +272,8 @@ describe('requiredLiteral', () => {
     ['\\x41bc(?<pid>\\d+)', '', undefined],
     ['(?<w>ab)\\k<w>cd(?<pid>\\d+)', '', undefined],
     ['[]ab(?<pid>\\d+)', '', undefined],
+    ['ab\u{1F600}?', 'u', 'ab'],
+    ['ab\u{1F600}cde', 'u', 'cde'],
   ])('%s (flags "%s") holds %s', (pattern, flags, expected) => {
     expect(requiredLiteral(pattern, flags)).toBe(expected);
   });

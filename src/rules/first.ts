@@ -58,6 +58,8 @@ function firstSet(pattern: string): { set: Uint8Array; plain: boolean } | undefi
 function repeat(src: string, i: number): { count: number; exact: boolean; next: number } {
   if (src[i] === '+') return { count: 1, exact: false, next: i + 1 };
   if (src[i] !== '{') return { count: 1, exact: true, next: i };
+  // Outside the u flag "{ 2}" or "{3,y}" is literal text, not a count.
+  if (!/^\{\d+(?:,\d*)?\}/.test(src.slice(i))) return { count: 1, exact: false, next: i };
 
   const close = src.indexOf('}', i);
   const [low = '', high] = src.slice(i + 1, close).split(',');
@@ -77,6 +79,9 @@ const SPACE = ' \t\n\r\v\f';
 function atom(src: string, i: number, set: Uint8Array): number | undefined {
   const c = src[i];
   if (c === undefined || '.|)^$*+?{'.includes(c)) return undefined;
+  // Sets track ASCII only; a character outside it (or half of one, with
+  // the u flag) would leave an empty set that refuses every line.
+  if (c.charCodeAt(0) >= 128) return undefined;
   if (c === '\\') return escape(src, i, set) ? i + 2 : undefined;
   if (c === '[') return charClass(src, i, set);
   if (c === '(') return group(src, i, set);
@@ -104,7 +109,8 @@ function charClass(src: string, i: number, set: Uint8Array): number | undefined 
   let j = i + 1;
   while (j < src.length && src[j] !== ']') {
     if (src[j] === '\\') {
-      if (!escape(src, j, set)) return undefined;
+      // A range from an escape ([\.-9]) is not read: give up on the class.
+      if (!escape(src, j, set) || (src[j + 2] === '-' && src[j + 3] !== ']')) return undefined;
       j += 2;
     } else if (src[j + 1] === '-' && src[j + 2] !== undefined && src[j + 2] !== ']') {
       for (let code = src.charCodeAt(j); code <= src.charCodeAt(j + 2); code++) {
@@ -247,5 +253,8 @@ function literalAtom(src: string, i: number): { char?: string; next: number } | 
   }
   if (/[.^$]/.test(c)) return { next: i + 1 };
   if (/[)|*+?{}\]]/.test(c)) return undefined;
+  // Half of a character outside the BMP: with the u flag a quantifier after
+  // it applies to the whole character, so neither half is sure to be there.
+  if (/[\uD800-\uDFFF]/.test(c)) return { next: i + 1 };
   return { char: c, next: i + 1 };
 }

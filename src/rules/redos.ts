@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join } from 'node:path';
 
 import { makeDirs } from '../dirs.js';
 import { usageError } from '../errors.js';
@@ -69,7 +69,9 @@ export async function refuseBacktracking(
   for (const verdict of verdicts) {
     const key = verdictKey(verdict.rule);
     passed.delete(key);
-    if (verdict.status !== 'vulnerable') passed.add(key);
+    // Only a sure pass is kept: "unknown" (the checker ran out of time, as
+    // it may on a loaded machine) passes this run and is checked again.
+    if (verdict.status === 'safe') passed.add(key);
   }
   writePassed(cacheFile, passed);
   if (bad === undefined) return;
@@ -83,7 +85,8 @@ export async function refuseBacktracking(
  * $HOSTPID_CACHE_DIR, else $XDG_CACHE_HOME/hostpid, else ~/.cache/hostpid.
  * A key hashes the pattern, its flags, the recheck version and the check's
  * settings, so a new checker or a stricter setting checks everything anew.
- * Only passes are kept: a refused pattern is refused again, with its reason.
+ * Only sure passes are kept: a refused pattern is refused again, with its
+ * reason, and one the checker could not decide in time is checked again.
  * Whoever can write this file can let a bad pattern through, as whoever can
  * write the rule file can mark it unsafe; it lives with the user's files.
  * Any failure to read or write it costs a check, never a run.
@@ -93,9 +96,11 @@ const CACHE_NAME = 'backtracking-passed.json';
 const CACHE_KEYS = 5_000;
 
 export function verdictCacheFile(env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dir = env['HOSTPID_CACHE_DIR'] ?? (env['XDG_CACHE_HOME'] === undefined
-    ? join(homedir(), '.cache', 'hostpid')
-    : join(env['XDG_CACHE_HOME'], 'hostpid'));
+  // An empty or relative XDG_CACHE_HOME is to be ignored (XDG base dirs).
+  const xdg = env['XDG_CACHE_HOME'];
+  const dir = env['HOSTPID_CACHE_DIR'] ?? (xdg !== undefined && isAbsolute(xdg)
+    ? join(xdg, 'hostpid')
+    : join(homedir(), '.cache', 'hostpid'));
   return dir === '' ? undefined : join(dir, CACHE_NAME);
 }
 

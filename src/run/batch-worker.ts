@@ -25,5 +25,5 @@ parentPort?.on('message', (job: RewriteJob) => {
     .then(() => parentPort?.postMessage({ stats }))
     .catch((err: unknown) => parentPort?.postMessage({ error: (err as Error).message,
       // A HostpidError's message names the file and the fix already.
-      told: err instanceof HostpidError }));
+      told: err instanceof HostpidError, usage: err instanceof HostpidError && err.usage }));
 });

@@ -49,6 +49,14 @@ export interface WorkerSetup {
  * With jobs > 1 the files are shared out among worker threads, each with
  * its own resolver; the targets are found once, here, before any output.
  */
+/** A worker's answer for one job: its stats, or its error (told: a one-line HostpidError). */
+interface WorkerReply {
+  stats?: RunStats;
+  error?: string;
+  told?: boolean;
+  usage?: boolean;
+}
+
 export async function runBatch(options: BatchOptions): Promise<RunStats> {
   if (options.snapshot === undefined) checkProcRoot(options.procRoot);
   const files = await expandInputs(options.inputs);
@@ -164,9 +172,10 @@ async function inWorkers(jobs: RewriteJob[], count: number, setup: WorkerSetup,
         resolveAll();
         return;
       }
-      worker.once('message', (reply: { stats?: RunStats; error?: string; told?: boolean }) => {
+      worker.once('message', (reply: WorkerReply) => {
         if (reply.error !== undefined) {
-          reject(reply.told === true ? new HostpidError(reply.error)
+          const usage = reply.usage === true;
+          reject(reply.told === true ? new HostpidError(reply.error, { usage })
             : new Error(`${job.file}: ${reply.error}`));
           return;
         }

@@ -63,16 +63,24 @@ function removePartial(partial: string): void {
   }
 }
 
-/** A system error as one line: which path, what the kernel said, what to do. */
+/**
+ * A system error as one line: which path, what the kernel said, what to do.
+ * An error with a code and no path comes from the data (zlib on a damaged
+ * gzip file): it names the input.
+ */
 function ioFailure(err: unknown, job: RewriteJob): unknown {
   const code = errnoCode(err);
   if (code === undefined || err instanceof HostpidError) return err;
 
   const path = (err as { path?: unknown }).path;
+  if (typeof path !== 'string') {
+    return new HostpidError(`${job.file}: ${(err as Error).message} (${code}) while reading: ` +
+      'check that it is a whole log or gzip file', { cause: err });
+  }
   const reading = path === job.file;
   const fix = reading ? 'check that it is readable' : 'give --out-dir a directory you can write';
-  return new HostpidError(`${typeof path === 'string' ? path : job.out}: ${code} while ` +
-    `${reading ? 'reading' : 'writing'} (${job.file} into ${job.out}): ${fix}`, { cause: err });
+  return new HostpidError(`${path}: ${code} while ${reading ? 'reading' : 'writing'} ` +
+    `(${job.file} into ${job.out}): ${fix}`, { cause: err });
 }
 
 function isGzipFile(file: string): boolean {
