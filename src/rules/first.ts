@@ -59,7 +59,7 @@ function repeat(src: string, i: number): { count: number; exact: boolean; next: 
   if (src[i] === '+') return { count: 1, exact: false, next: i + 1 };
   if (src[i] !== '{') return { count: 1, exact: true, next: i };
   // Outside the u flag "{ 2}" or "{3,y}" is literal text, not a count.
-  if (!/^\{\d+(?:,\d*)?\}/.test(src.slice(i))) return { count: 1, exact: false, next: i };
+  if (!QUANTIFIER.test(src.slice(i))) return { count: 1, exact: false, next: i };
 
   const close = src.indexOf('}', i);
   const [low = '', high] = src.slice(i + 1, close).split(',');
@@ -241,11 +241,10 @@ function literalAtom(src: string, i: number): { char?: string; next: number } | 
     return /[dDwWsSbBntrfv]/.test(e) ? { next: i + 2 } : undefined;
   }
   if (c === '[') {
-    let j = i + 1;
-    if (src[j] === '^') j++;
-    if (src[j] === ']') return undefined;
-    for (; j < src.length && src[j] !== ']'; j++) if (src[j] === '\\') j++;
-    return j < src.length ? { next: j + 1 } : undefined;
+    // [] and [^] match no character and any: not worth following.
+    if (/^\[\^?\]/.test(src.slice(i))) return undefined;
+    const end = skipClass(src, i);
+    return end < src.length ? { next: end + 1 } : undefined;
   }
   if (c === '(') {
     const close = closing(src, i);

@@ -61,13 +61,14 @@ export async function refuseBacktracking(
   cacheFile: string | undefined = verdictCacheFile(),
 ): Promise<void> {
   const passed = readPassed(cacheFile);
-  const checked = rules.filter((rule) => !rule.unsafe && !passed.has(verdictKey(rule)));
+  const keys = new Map(rules.map((rule) => [rule, verdictKey(rule)]));
+  const checked = rules.filter((rule) => !rule.unsafe && !passed.has(keys.get(rule) ?? ''));
   if (checked.length === 0) return;
 
   const verdicts = await checkBacktracking(checked);
   const bad = verdicts.find((verdict) => verdict.status === 'vulnerable');
   for (const verdict of verdicts) {
-    const key = verdictKey(verdict.rule);
+    const key = keys.get(verdict.rule) ?? '';
     passed.delete(key);
     // Only a sure pass is kept: "unknown" (the checker ran out of time, as
     // it may on a loaded machine) passes this run and is checked again.
@@ -136,4 +137,3 @@ function writePassed(file: string | undefined, keys: ReadonlySet<string>): void 
     // Read-only home, full disk: the next run checks again, as before.
   }
 }
-

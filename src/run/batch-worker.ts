@@ -24,6 +24,5 @@ parentPort?.on('message', (job: RewriteJob) => {
     ...defined({ history, maxScan: setup.maxScan, inputFormat: setup.inputFormat }) })
     .then(() => parentPort?.postMessage({ stats }))
     .catch((err: unknown) => parentPort?.postMessage({ error: (err as Error).message,
-      // A HostpidError's message names the file and the fix already.
-      told: err instanceof HostpidError, usage: err instanceof HostpidError && err.usage }));
+      ...(err instanceof HostpidError ? { usage: err.usage } : {}) }));
 });

@@ -49,14 +49,6 @@ export interface WorkerSetup {
  * With jobs > 1 the files are shared out among worker threads, each with
  * its own resolver; the targets are found once, here, before any output.
  */
-/** A worker's answer for one job: its stats, or its error (told: a one-line HostpidError). */
-interface WorkerReply {
-  stats?: RunStats;
-  error?: string;
-  told?: boolean;
-  usage?: boolean;
-}
-
 export async function runBatch(options: BatchOptions): Promise<RunStats> {
   if (options.snapshot === undefined) checkProcRoot(options.procRoot);
   const files = await expandInputs(options.inputs);
@@ -159,6 +151,16 @@ function isDirectory(path: string): boolean {
   }
 }
 
+/**
+ * A worker's answer for one job: its stats, or its error; usage is set when
+ * the error was a HostpidError, whose message names the file and the fix.
+ */
+interface WorkerReply {
+  stats?: RunStats;
+  error?: string;
+  usage?: boolean;
+}
+
 /** Runs the jobs on `count` worker threads, each taking the next when free. */
 async function inWorkers(jobs: RewriteJob[], count: number, setup: WorkerSetup,
   done: (stats: RunStats, job: RewriteJob) => void): Promise<void> {
@@ -174,9 +176,8 @@ async function inWorkers(jobs: RewriteJob[], count: number, setup: WorkerSetup,
       }
       worker.once('message', (reply: WorkerReply) => {
         if (reply.error !== undefined) {
-          const usage = reply.usage === true;
-          reject(reply.told === true ? new HostpidError(reply.error, { usage })
-            : new Error(`${job.file}: ${reply.error}`));
+          reject(reply.usage === undefined ? new Error(`${job.file}: ${reply.error}`)
+            : new HostpidError(reply.error, { usage: reply.usage }));
           return;
         }
         done(reply.stats ?? newStats(), job);
