@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -12,12 +12,13 @@ import { distinct, findAll } from '../src/rules/match.js';
 import { newStats } from '../src/stats.js';
 
 /**
- * shared/ sits beside the clone, here and in CI; HOSTPID_SHARED names it
- * when the clone is elsewhere (as it does for npm run bench).
+ * The project's shared cases (shared/cases/cases.jsonl), copied here so that
+ * a clone anywhere passes its tests. Where shared/ sits beside the clone (as
+ * in CI) or HOSTPID_SHARED names it, a test below holds the copy to it.
  */
-const SHARED = process.env['HOSTPID_SHARED']
-  ?? fileURLToPath(new URL('../../shared', import.meta.url));
-const CASES = join(SHARED, 'cases', 'cases.jsonl');
+const CASES = fileURLToPath(new URL('fixtures/cases/cases.jsonl', import.meta.url));
+const SHARED_CASES = join(process.env['HOSTPID_SHARED']
+  ?? fileURLToPath(new URL('../../shared', import.meta.url)), 'cases', 'cases.jsonl');
 
 interface Case {
   id: string;
@@ -58,6 +59,11 @@ function pidsOf(c: Case): number[] {
   const text = insertions.at(-1)?.text ?? '';
   return [...text.matchAll(/"?(\d+)"?:(?:null|\?|\d+)/g)].map((m) => Number(m[1]));
 }
+
+// Without shared/ (a clone elsewhere) there is nothing to compare with.
+it.runIf(existsSync(SHARED_CASES))('uses the same cases as shared/cases/cases.jsonl', () => {
+  expect(readFileSync(CASES, 'utf8')).toBe(readFileSync(SHARED_CASES, 'utf8'));
+});
 
 describe('shared cases through the shipped rules', () => {
   it('has the file and the two split records', () => {
